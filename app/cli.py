@@ -1,0 +1,138 @@
+"""`python -m app [serve|load|demo|export ...]`: the dashboard's tables, for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+from app.config import Config
+from app.csv_export import write_csv
+from app.validation import LoadError
+from queries.backends import BackendError, DuckDBBackend
+from queries.filters import FilterError, SegmentFilter
+from queries.growth import GrowthQuery, ParameterError, growth_table
+from queries.periods import Grain
+
+
+class CliError(Exception):
+    pass
+
+
+def iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, help="DuckDB file (default: $DUCKDB_PATH or data/)")
+
+
+def add_view_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", type=iso_date, help="first day of the range (YYYY-MM-DD)")
+    parser.add_argument("--end", type=iso_date, help="last day of the range (YYYY-MM-DD)")
+    parser.add_argument(
+        "--filter", action="append", default=[], metavar="COLUMN=VALUE",
+        help="count only events with this value; repeat a column to allow several values",
+    )
+    parser.add_argument("-o", "--output", type=Path, help="write CSV here instead of stdout")
+    add_db_option(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="serve the dashboard (the default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8050)
+    serve.add_argument("--debug", action="store_true")
+    add_db_option(serve)
+
+    load = commands.add_parser("load", help="load events (CSV or Parquet) into the DuckDB file")
+    load.add_argument("events", type=Path, metavar="EVENTS_FILE")
+    load.add_argument("--assignments", type=Path, metavar="FILE")
+    load.add_argument("--replace", action="store_true", help="reload a file loaded before")
+    add_db_option(load)
+
+    demo = commands.add_parser("demo", help="write the generated demo data set")
+    demo.add_argument("--users", type=positive_int)
+    demo.add_argument("--seed", type=int)
+    demo.add_argument("--end-date", type=iso_date, help="last day of data (default: today)")
+    demo.add_argument("--replace", action="store_true", help="replace data already there")
+    add_db_option(demo)
+
+    export = commands.add_parser("export", help="write a table as CSV")
+    tables = export.add_subparsers(dest="table", required=True)
+    growth = tables.add_parser("growth", help="growth accounting per period")
+    growth.add_argument("--grain", choices=[g.value for g in Grain], default="week")
+    add_view_options(growth)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    config = Config.from_env().with_db(getattr(args, "db", None))
+    handlers = {None: run_serve, "serve": run_serve, "load": run_load, "demo": run_demo}
+    handlers["export"] = run_export
+    try:
+        return handlers[args.command](args, config) or 0
+    except (LoadError, CliError, BackendError, ParameterError, FilterError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def run_load(args, config: Config) -> int:
+    from app.storage import Source, load
+
+    events = Source(args.events.name, path=args.events)
+    assignments = Source(args.assignments.name, path=args.assignments) if args.assignments else None
+    load(config.duckdb_path, events, assignments, replace=args.replace)
+    return 0
+
+
+def run_demo(args, config: Config) -> int:
+    from app.demo_loader import write_demo
+
+    write_demo(
+        config.duckdb_path, users=args.users or config.demo_users, seed=args.seed,
+        end_date=args.end_date, replace=args.replace,
+    )
+    return 0
+
+
+def run_export(args, config: Config) -> int:
+    backend = DuckDBBackend(config.duckdb_path)
+    query = GrowthQuery(
+        grain=Grain.parse(args.grain), start=args.start, end=args.end,
+        segment=SegmentFilter.parse(args.filter),
+    )
+    frame = growth_table(backend, query)
+    target = args.output.open("w", newline="") if args.output else nullcontext(sys.stdout)
+    with target as handle:
+        write_csv(frame, handle)
+    return 0
+
+
+def run_serve(args, config: Config) -> int:
+    from app.demo_loader import ensure_data
+    from app.factory import create_app
+
+    ensure_data(config)
+    dash_app = create_app(config)
+    host = getattr(args, "host", "127.0.0.1")
+    port = getattr(args, "port", 8050)
+    print(f"serving on http://{host}:{port}", file=sys.stderr)
+    dash_app.run(host=host, port=port, debug=getattr(args, "debug", False))
+    return 0

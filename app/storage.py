@@ -1,0 +1,313 @@
+"""Writes validated data into the DuckDB file in one transaction, or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from app.validation import (
+    ASSIGNMENTS_KIND,
+    EVENTS_KIND,
+    LoadError,
+    Problem,
+    check_columns,
+    check_values,
+    stage_file,
+)
+from queries import schema
+from queries.backends import connect_duckdb
+from queries.dialect import DUCKDB
+from queries.filters import SegmentFilter
+from queries.growth import user_periods_sql
+from queries.periods import Grain
+
+STAGED_EVENTS = "staged_events"
+STAGED_ASSIGNMENTS = "staged_assignments"
+LOCK_RETRIES = 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file, or an Arrow table under a name (the demo generator's output)."""
+
+    name: str
+    path: Path | None = None
+    table: pa.Table | None = None
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        if self.path is not None:
+            with self.path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        else:
+            digest.update(self.name.encode())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    events: int
+    assignments: int
+    seconds: float
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load(
+    db_path: Path,
+    events: Source,
+    assignments: Source | None = None,
+    replace: bool = False,
+) -> LoadReport:
+    """Validate everything first, then write it all in a single transaction."""
+    started = time.perf_counter()
+    staging = duckdb.connect()
+    staging.execute("SET TimeZone = 'UTC'")
+    if sys.stderr.isatty():
+        staging.execute("SET enable_progress_bar = true")
+    sources = [(events, STAGED_EVENTS, EVENTS_KIND)]
+    if assignments is not None:
+        sources.append((assignments, STAGED_ASSIGNMENTS, ASSIGNMENTS_KIND))
+    fingerprints = {}
+    for source, table, kind in sources:
+        progress(f"checking {source.name} ...")
+        stage(staging, source, table, kind)
+        fingerprints[table] = source.fingerprint()
+    refuse_duplicates(db_path, sources, fingerprints, replace)
+    progress(f"writing to {db_path} ...")
+    counts = write(staging, db_path, sources, fingerprints, replace)
+    report = LoadReport(
+        counts.get(STAGED_EVENTS, 0), counts.get(STAGED_ASSIGNMENTS, 0),
+        time.perf_counter() - started,
+    )
+    progress(
+        f"loaded {report.events:,} events and {report.assignments:,} assignments"
+        f" in {report.seconds:.1f} s"
+    )
+    return report
+
+
+def stage(connection, source: Source, table: str, kind) -> None:
+    if source.path is not None:
+        stage_file(connection, source.path, table, kind)
+        return
+    connection.register("arrow_source", source.table)
+    connection.execute(f"create table {table} as select * from arrow_source")
+    connection.unregister("arrow_source")
+    check_columns(Path(source.name), source.table.column_names, kind)
+    check_values(connection, Path(source.name), table, kind, "arrow")
+
+
+def previous_loads(db_path: Path) -> list[tuple]:
+    if not db_path.exists():
+        return []
+    with connect_duckdb(db_path, read_only=True) as connection:
+        try:
+            return connection.execute(
+                f"select kind, file_name, fingerprint, loaded_at from {schema.LOADS}"
+            ).fetchall()
+        except duckdb.CatalogException:
+            return []
+
+
+def refuse_duplicates(db_path, sources, fingerprints, replace: bool) -> None:
+    if replace:
+        return
+    loaded = {fingerprint: (name, at) for _, name, fingerprint, at in previous_loads(db_path)}
+    for source, table, _ in sources:
+        if fingerprints[table] in loaded:
+            name, at = loaded[fingerprints[table]]
+            message = (
+                f"this file was already loaded on {at:%Y-%m-%d %H:%M} UTC (as {name});"
+                " loading it again would double-count. Use --replace to reload it."
+            )
+            raise LoadError(source.path or source.name, [Problem(message)])
+
+
+def write(staging, db_path: Path, sources, fingerprints, replace: bool) -> dict[str, int]:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    attach(staging, db_path)
+    counts = {}
+    try:
+        staging.execute("begin transaction")
+        create_tables(staging)
+        for source, table, kind in sources:
+            if replace:
+                forget_earlier_loads(staging, kind.noun, source.name, fingerprints[table])
+            load_id = record_load(staging, kind.noun, source.name, fingerprints[table], table)
+            counts[table] = insert(staging, table, kind.noun, load_id)
+        materialise_user_periods(staging)
+        bump_data_version(staging)
+        staging.execute("commit")
+    except BaseException:
+        staging.execute("rollback")
+        raise
+    else:
+        # Fold the write-ahead log into the file so read-only readers see one consistent file.
+        staging.execute("checkpoint store")
+    finally:
+        staging.execute("detach store")
+    return counts
+
+
+def attach(connection, db_path: Path) -> None:
+    """Readers hold the file only for a query at a time: wait for them rather than fail."""
+    for attempt in range(LOCK_RETRIES):
+        try:
+            connection.execute("attach $path as store", {"path": str(db_path)})
+            return
+        except duckdb.IOException:
+            if attempt == LOCK_RETRIES - 1:
+                raise
+            time.sleep(0.25)
+
+
+def create_tables(connection) -> None:
+    connection.execute(
+        f"create table if not exists store.{schema.LOADS} (load_id integer primary key,"
+        " kind varchar not null, file_name varchar not null, fingerprint varchar not null,"
+        " rows bigint, loaded_at timestamp not null)"
+    )
+    connection.execute(
+        f"create table if not exists store.{schema.META} (key varchar primary key, value varchar)"
+    )
+    connection.execute(
+        f"create table if not exists store.{schema.EVENTS} (event_time timestamp not null,"
+        " user_id varchar not null, event_type varchar not null, revenue double,"
+        " load_id integer not null)"
+    )
+    connection.execute(
+        f"create table if not exists store.{schema.ASSIGNMENTS} (experiment varchar not null,"
+        " user_id varchar not null, variant varchar not null, assigned_at timestamp,"
+        " load_id integer not null)"
+    )
+
+
+def forget_earlier_loads(connection, kind: str, name: str, fingerprint: str) -> None:
+    target = schema.EVENTS if kind == "events" else schema.ASSIGNMENTS
+    earlier = (
+        f"select load_id from store.{schema.LOADS} where kind = $kind"
+        " and (fingerprint = $fingerprint or file_name = $name)"
+    )
+    params = {"kind": kind, "fingerprint": fingerprint, "name": name}
+    connection.execute(f"delete from store.{target} where load_id in ({earlier})", params)
+    connection.execute(f"delete from store.{schema.LOADS} where load_id in ({earlier})", params)
+
+
+def record_load(connection, kind: str, name: str, fingerprint: str, table: str) -> int:
+    load_id = connection.execute(
+        f"select coalesce(max(load_id), 0) + 1 from store.{schema.LOADS}"
+    ).fetchall()[0][0]
+    rows = connection.execute(f"select count(*) from {table}").fetchall()[0][0]
+    connection.execute(
+        f"insert into store.{schema.LOADS} values ($id, $kind, $name, $fingerprint, $rows, $at)",
+        {
+            "id": load_id, "kind": kind, "name": name, "fingerprint": fingerprint,
+            "rows": rows, "at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        },
+    )
+    return load_id
+
+
+def as_utc_timestamp(column: str) -> str:
+    return f"cast(try_cast({column} as timestamptz) as timestamp)"
+
+
+def insert(connection, table: str, kind: str, load_id: int) -> int:
+    staged = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+    if kind == "events":
+        target = schema.EVENTS
+        add_segment_columns(connection, staged)
+        expressions = {
+            "event_time": as_utc_timestamp("event_time"),
+            "user_id": "trim(cast(user_id as varchar))",
+            "event_type": "trim(cast(event_type as varchar))",
+            "revenue": "try_cast(revenue as double)" if "revenue" in staged else "null",
+        }
+        # Quoted: a segment column may be named like a keyword ("order", "group").
+        expressions |= {
+            c: f"cast({DUCKDB.quote(c)} as varchar)" for c in schema.segment_columns(staged)
+        }
+    else:
+        target = schema.ASSIGNMENTS
+        expressions = {
+            c: f"trim(cast({c} as varchar))" for c in schema.REQUIRED_ASSIGNMENT_COLUMNS
+        }
+        has_time = "assigned_at" in staged
+        expressions["assigned_at"] = as_utc_timestamp("assigned_at") if has_time else "null"
+    columns = ", ".join(DUCKDB.quote(c) for c in [*expressions, "load_id"])
+    values = ", ".join([*expressions.values(), str(int(load_id))])
+    connection.execute(f"insert into store.{target} ({columns}) select {values} from {table}")
+    return connection.execute(f"select count(*) from {table}").fetchall()[0][0]
+
+
+def add_segment_columns(connection, staged_columns: list[str]) -> None:
+    # Lower-cased: DuckDB names are case-insensitive, so 'Platform' is the stored 'platform'.
+    existing = {
+        row[0].lower()
+        for row in connection.execute(
+            "select column_name from duckdb_columns()"
+            " where database_name = 'store' and table_name = $table",
+            {"table": schema.EVENTS},
+        ).fetchall()
+    }
+    for column in schema.segment_columns(staged_columns):
+        if column.lower() not in existing:
+            connection.execute(
+                f"alter table store.{schema.EVENTS} add column {DUCKDB.quote(column)} varchar"
+            )
+
+
+def materialise_user_periods(connection) -> None:
+    """Per-grain user histories, so unfiltered views skip the scan and window over all events."""
+    connection.execute("use store")
+    try:
+        for grain in Grain:
+            sql, _ = user_periods_sql(UnmaterialisedDuckDB(connection), grain, SegmentFilter())
+            table = schema.user_periods_table(grain)
+            connection.execute(f"create or replace table {table} as {sql} order by user_id, period")
+    finally:
+        connection.execute("use memory")
+
+
+class UnmaterialisedDuckDB:
+    """Just enough of a backend to render the user-period SQL against the attached store."""
+
+    name = "duckdb"
+    dialect = DUCKDB
+    materialised_user_periods = False
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def event_columns(self) -> list[str]:
+        return [row[0] for row in self.connection.execute(f"describe {schema.EVENTS}").fetchall()]
+
+
+def bump_data_version(connection) -> None:
+    version = f"{time.time_ns()}"
+    connection.execute(
+        f"insert or replace into store.{schema.META} values ('data_version', $version)",
+        {"version": version},
+    )
+
+
+def database_is_empty(db_path: Path) -> bool:
+    if not db_path.exists():
+        return True
+    with connect_duckdb(db_path, read_only=True) as connection:
+        try:
+            return not connection.execute(f"select count(*) from {schema.EVENTS}").fetchall()[0][0]
+        except duckdb.CatalogException:
+            return True
+

@@ -1,0 +1,333 @@
+"""Reads an input file into a staging table and checks every row before anything is stored.
+
+Problems are reported with the file, line (CSV) or row (Parquet), column and offending value.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from queries import schema
+
+MAX_REPORTED = 5
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    line: int | None = None
+    column: str | None = None
+    value: object = None
+
+    def describe(self, is_csv: bool) -> str:
+        where = []
+        if self.line is not None:
+            where.append(f"{'line' if is_csv else 'row'} {self.line}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        value = "" if self.value is None else f": {str(self.value)[:80]!r}"
+        return f"{', '.join(where) or 'file'}: {self.message}{value}"
+
+
+class LoadError(Exception):
+    """The file was refused and nothing was written; str() is the message for the user."""
+
+    def __init__(self, path: Path | str, problems: list[Problem], total: int | None = None):
+        self.path = Path(path)
+        self.problems = problems
+        self.total = len(problems) if total is None else total
+        is_csv = self.path.name.lower().endswith(CSV_SUFFIXES)
+        lines = [f"{self.path}: refused, nothing was loaded ({self._count()}):"]
+        lines += [f"  {problem.describe(is_csv)}" for problem in problems[:MAX_REPORTED]]
+        if self.total > MAX_REPORTED:
+            lines.append(f"  ... and {self.total - MAX_REPORTED} more")
+        super().__init__("\n".join(lines))
+
+    def _count(self) -> str:
+        return "1 problem" if self.total == 1 else f"{self.total:,} problems"
+
+
+@dataclass(frozen=True)
+class FileKind:
+    required: tuple[str, ...]
+    timestamp_columns: tuple[str, ...]
+    numeric_columns: tuple[str, ...]
+    known_columns: tuple[str, ...]
+    keeps_extra_columns: bool
+    noun: str
+
+
+EVENTS_KIND = FileKind(
+    required=schema.REQUIRED_EVENT_COLUMNS,
+    timestamp_columns=("event_time",),
+    numeric_columns=("revenue",),
+    known_columns=schema.EVENT_COLUMNS,
+    keeps_extra_columns=True,
+    noun="events",
+)
+ASSIGNMENTS_KIND = FileKind(
+    required=schema.REQUIRED_ASSIGNMENT_COLUMNS,
+    timestamp_columns=("assigned_at",),
+    numeric_columns=(),
+    known_columns=schema.ASSIGNMENT_COLUMNS,
+    keeps_extra_columns=False,
+    noun="assignments",
+)
+
+
+def file_format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    raise LoadError(path, [Problem("unsupported file type: use .csv, .tsv or .parquet")])
+
+
+def stage_file(connection: duckdb.DuckDBPyConnection, path: Path, table: str, kind: FileKind):
+    """Creates `table` in the (in-memory) connection from the file, or raises LoadError."""
+    if not path.is_file():
+        raise LoadError(path, [Problem("no such file")])
+    fmt = file_format(path)
+    if fmt == "csv":
+        header, delimiter = read_csv_header(path)
+        check_columns(path, header, kind)
+        stage_csv(connection, path, table, delimiter)
+    else:
+        stage_parquet(connection, path, table)
+        columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+        check_columns(path, columns, kind)
+    check_values(connection, path, table, kind, fmt)
+
+
+def read_csv_header(path: Path) -> tuple[list[str], str]:
+    # Decode only the first line: a text handle decodes a whole block, so a bad byte further
+    # down would be blamed on the header; DuckDB reports those with their own line.
+    with open_binary(path) as handle:
+        raw_line = handle.readline()
+    try:
+        first_line = raw_line.decode("utf-8-sig")  # Excel writes a byte-order mark
+    except UnicodeDecodeError as error:
+        raise LoadError(path, [Problem(f"not UTF-8 text ({error.reason})", line=1)]) from error
+    if not first_line.strip():
+        raise LoadError(path, [Problem("the file is empty: expected a header line")])
+    dialect = sniff_dialect(first_line)
+    return next(csv.reader([first_line], dialect)), dialect.delimiter
+
+
+def open_text(path: Path):
+    if path.name.lower().endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return path.open(encoding="utf-8", newline="")
+
+
+def open_binary(path: Path):
+    if path.name.lower().endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def sniff_dialect(sample: str) -> type[csv.Dialect]:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
+
+
+def check_columns(path: Path, columns: list[str], kind: FileKind) -> None:
+    problems = []
+    seen: set[str] = set()
+    # DuckDB names are case-insensitive: 'Platform' next to 'platform' is the same column, and
+    # 'Revenue' or 'LOAD_ID' would collide with the stored table's own columns.
+    reserved = {c.lower() for c in schema.INTERNAL_COLUMNS}
+    canonical = {c.lower(): c for c in kind.known_columns}
+    for number, name in enumerate(columns, start=1):
+        label = f"#{number} ({name!r})"
+        folded = name.lower()
+        if folded in seen:
+            problems.append(Problem(f"column {label} appears twice in the header", line=1))
+        elif not schema.IDENTIFIER.match(name):
+            problems.append(
+                Problem(f"column {label} is not a plain name (letters, digits, _)", line=1)
+            )
+        elif folded in reserved:
+            problems.append(Problem(f"column {label} is reserved for the loader", line=1))
+        elif canonical.get(folded, name) != name:
+            problems.append(
+                Problem(f"column {label} must be written {canonical[folded]!r}", line=1)
+            )
+        seen.add(folded)
+    for name in kind.required:
+        if name not in seen:
+            problems.append(Problem(f"required column {name!r} is missing from the header"))
+    if problems:
+        raise LoadError(path, problems)
+
+
+def stage_csv(
+    connection: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str
+) -> None:
+    # The delimiter the header was checked with: left to sniff on its own, DuckDB reads a file
+    # it cannot parse (an unclosed quote) as one column named after the whole header line.
+    try:
+        connection.execute(
+            f"create table {table} as select * from read_csv($path, header = true,"
+            " all_varchar = true, store_rejects = true, quote = '\"', escape = '\"',"
+            " delim = $delimiter)",
+            {"path": str(path), "delimiter": delimiter},
+        )
+    except duckdb.Error as error:
+        raise LoadError(path, locate_csv_structure_problems(path, error)) from error
+    rejects = connection.execute(
+        "select line_byte_position, column_name, error_type, csv_line from reject_errors"
+        " order by line_byte_position, column_idx"
+    ).fetchall()
+    if rejects:
+        # DuckDB's `line` counts records, not lines: a quoted newline earlier shifts it.
+        lines = byte_lines(path, [row[0] for row in rejects])
+        problems = [
+            Problem(error_type.lower().replace("_", " "), line=lines[at], column=column, value=text)
+            for at, column, error_type, text in rejects
+        ]
+        raise LoadError(path, problems)
+
+
+def byte_lines(path: Path, positions: list[int]) -> dict[int, int]:
+    """Physical line number (1-based) of each byte offset: one more than the newlines before."""
+    lines, newlines, offset = {}, 0, 0
+    with open_binary(path) as handle:
+        for position in sorted(set(positions)):
+            while offset < position:
+                block = handle.read(min(1 << 20, position - offset))
+                if not block:
+                    break
+                newlines += block.count(b"\n")
+                offset += len(block)
+            lines[position] = newlines + 1
+    return lines
+
+
+def locate_csv_structure_problems(path: Path, error: duckdb.Error) -> list[Problem]:
+    """DuckDB cannot read the file at all; find the first broken line with the csv module."""
+    start = 1  # where the record being read begins: an unclosed quote fails at the file's end
+    try:
+        with open_text(path) as handle:
+            dialect = sniff_dialect(handle.readline())
+            handle.seek(0)
+            reader = csv.reader(handle, dialect, strict=True)
+            width = len(next(reader))
+            start = reader.line_num + 1
+            for record in reader:
+                if record and len(record) != width:
+                    return [
+                        Problem(
+                            f"expected {width} fields, found {len(record)}",
+                            line=start,
+                            value=dialect.delimiter.join(record),
+                        )
+                    ]
+                start = reader.line_num + 1
+    except csv.Error as csv_error:
+        return [Problem(f"malformed CSV ({csv_error})", line=start)]
+    except UnicodeDecodeError as decode_error:
+        return [Problem(f"not UTF-8 text ({decode_error.reason})")]
+    first_line = str(error).strip().splitlines()[0]
+    return [Problem(f"unreadable CSV: {first_line}")]
+
+
+def stage_parquet(connection: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+    try:
+        connection.execute(
+            f"create table {table} as select * from read_parquet($path)", {"path": str(path)}
+        )
+    except duckdb.Error as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise LoadError(path, [Problem(f"not a readable Parquet file: {first_line}")]) from error
+
+
+def value_checks(kind: FileKind, columns: list[str]) -> list[tuple[str, str, str]]:
+    """(column, SQL condition that flags a bad value, message) for each check."""
+    checks = []
+    for name in kind.required:
+        if name not in kind.timestamp_columns:
+            checks.append((name, f"nullif(trim(cast({name} as varchar)), '') is null", "is empty"))
+    for name in kind.timestamp_columns:
+        if name in columns:
+            flagged = f"{name} is not null and try_cast({name} as timestamptz) is null"
+            if name in kind.required:
+                flagged = f"{name} is null or try_cast({name} as timestamptz) is null"
+            checks.append((name, flagged, "is not a timestamp"))
+    for name in kind.numeric_columns:
+        if name in columns:
+            number = f"try_cast({name} as double)"
+            flagged = f"{name} is not null and ({number} is null or not isfinite({number}))"
+            checks.append((name, flagged, "is not a number"))
+    return checks
+
+
+def check_values(connection, path: Path, table: str, kind: FileKind, fmt: str) -> None:
+    columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+    total_rows = connection.execute(f"select count(*) from {table}").fetchall()[0][0]
+    if total_rows == 0:
+        only = ", only a header" if fmt == "csv" else ""
+        raise LoadError(path, [Problem(f"the file holds no {kind.noun}{only}")])
+    selects = [
+        f"select rowid as record, '{name}' as column_name, cast({name} as varchar) as value,"
+        f" '{message}' as message from {table} where {flagged}"
+        for name, flagged, message in value_checks(kind, columns)
+    ]
+    union = " union all ".join(selects)
+    total = connection.execute(f"select count(*) from ({union})").fetchall()[0][0]
+    if not total:
+        return
+    rows = connection.execute(
+        f"select * from ({union}) order by record, column_name limit {MAX_REPORTED}"
+    ).fetchall()
+    lines = record_lines(path, [row[0] for row in rows]) if fmt == "csv" else None
+    problems = [
+        Problem(
+            message if value is not None or message != "is not a timestamp" else "is empty",
+            line=(lines[record] if lines else record + 1),
+            column=column,
+            value=value,
+        )
+        for record, column, value, message in rows
+    ]
+    raise LoadError(path, problems, total)
+
+
+def record_lines(path: Path, records: list[int]) -> dict[int, int]:
+    """Physical line numbers of CSV data records (0-based), exact even with quoted newlines."""
+    wanted, lines = set(records), {}
+    with open_text(path) as handle:
+        dialect = sniff_dialect(handle.readline())
+        handle.seek(0)
+        reader = csv.reader(handle, dialect)
+        next(reader)
+        previous_end = reader.line_num
+        for record in itertools.count():
+            if record > max(wanted):
+                break
+            try:
+                row = next(reader)
+                # DuckDB skips blank lines; the csv module returns them as empty records.
+                while not row:
+                    previous_end = reader.line_num
+                    row = next(reader)
+            except StopIteration:
+                break
+            if record in wanted:
+                lines[record] = previous_end + 1
+            previous_end = reader.line_num
+    return lines

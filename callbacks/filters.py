@@ -1,0 +1,28 @@
+"""The filter bar: an inline message when its values cannot be used."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State
+
+from callbacks.view_state import growth_query
+from layouts import ids
+from queries.growth import ParameterError
+
+
+def register(app, backend) -> None:
+    @app.callback(
+        Output(ids.FILTER_MESSAGE, "children"),
+        Input(ids.GRAIN, "value"),
+        Input(ids.DATE_RANGE, "start_date"),
+        Input(ids.DATE_RANGE, "end_date"),
+        Input(ids.ACTIVITY_EVENTS, "value"),
+        Input(ids.segment_filter(ALL), "value"),
+        State(ids.segment_filter(ALL), "id"),
+    )
+    def show_filter_message(grain, start, end, activity, segment_values, segment_ids):
+        try:
+            growth_query(grain, start, end, activity, segment_values, segment_ids)
+        except ParameterError as error:
+            return dbc.Alert(str(error), color="warning", className="py-2 mb-0")
+        return None

@@ -1,0 +1,104 @@
+"""Growth view: one query per change of the filter bar, shaped into cards, charts and a grid."""
+
+from __future__ import annotations
+
+import logging
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, no_update
+
+from callbacks.view_state import growth_query
+from layouts import charts, ids
+from layouts.components import empty_state, error_card, kpi_card
+from layouts.growth import metric_chart_cards
+from queries.backends import BackendError
+from queries.filters import FilterError
+from queries.growth import ParameterError, growth_table, latest_complete_kpis
+from queries.periods import Grain
+
+log = logging.getLogger(__name__)
+
+PERIOD_NOUN = {Grain.DAY: "Day", Grain.WEEK: "Week of", Grain.MONTH: "Month of"}
+
+
+def period_label(grain: Grain, start) -> str:
+    if grain is Grain.MONTH:
+        return f"{start:%B %Y}"
+    return f"{PERIOD_NOUN[grain]} {start:%d %b %Y}"
+
+
+def incomplete_note(table, grain: Grain):
+    incomplete = table.loc[~table["is_complete"], "period_start"]
+    if incomplete.empty:
+        return None
+    return dbc.Alert(
+        f"{period_label(grain, incomplete.iloc[-1])} is still in progress: it is shaded in the"
+        " charts and the cards show the latest complete period.",
+        color="info", className="py-2 small incomplete-note",
+    )
+
+
+def render(table, query):
+    grain = query.grain.value
+    grid_rows = table.assign(period_start=table["period_start"].astype(str))
+    grid_rows = grid_rows.astype(object).where(grid_rows.notna(), None).to_dict("records")
+    kpis = latest_complete_kpis(table)
+    cards = [kpi_card(k, period_label(query.grain, k.period_start)) for k in kpis]
+    if not kpis:
+        cards = [dbc.Col(empty_state("No complete period in this range yet."))]
+    return (
+        incomplete_note(table, query.grain),
+        cards,
+        charts.combined_figure(table, grain),
+        metric_chart_cards(charts.metric_figures(table, grain)),
+        grid_rows,
+        {"fileName": f"growth_{grain}.csv",
+         "processCellCallback": {"function": "neutraliseFormula(params)"}},
+    )
+
+
+def failure(status, message: str):
+    empty = charts.empty_figure(message)
+    return status, [], empty, [], [], no_update
+
+
+def register(app, backend) -> None:
+    @app.callback(
+        Output(ids.GROWTH_STATUS, "children"),
+        Output(ids.GROWTH_KPIS, "children"),
+        Output(ids.GROWTH_COMBINED_CHART, "figure"),
+        Output(ids.GROWTH_METRIC_CHARTS, "children"),
+        Output(ids.GROWTH_GRID, "rowData"),
+        Output(ids.GROWTH_GRID, "csvExportParams"),
+        Input(ids.GRAIN, "value"),
+        Input(ids.DATE_RANGE, "start_date"),
+        Input(ids.DATE_RANGE, "end_date"),
+        Input(ids.ACTIVITY_EVENTS, "value"),
+        Input(ids.segment_filter(ALL), "value"),
+        State(ids.segment_filter(ALL), "id"),
+    )
+    def update_growth(grain, start, end, activity, segment_values, segment_ids):
+        try:
+            query = growth_query(grain, start, end, activity, segment_values, segment_ids)
+        except ParameterError:
+            return (no_update,) * 6  # the filter bar explains what to fix
+        try:
+            table = growth_table(backend, query)
+        except (BackendError, FilterError) as error:
+            return failure(error_card("Growth data could not be loaded", str(error)), str(error))
+        except Exception:  # the rest of the page must keep working
+            log.exception("growth query failed")
+            detail = "An unexpected error occurred; the server log has the details."
+            return failure(error_card("Growth data could not be loaded", detail), detail)
+        if table.empty or (not table["active_users"].any() and not table["churned_users"].any()):
+            message = "No activity in this date range and segment. Widen the range or filters."
+            return failure(empty_state(message), message)
+        return render(table, query)
+
+    @app.callback(
+        Output(ids.GROWTH_GRID, "exportDataAsCsv"),
+        Input(ids.GROWTH_EXPORT, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def export_growth_csv(_clicks):
+        return True

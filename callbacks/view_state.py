@@ -1,0 +1,51 @@
+"""Turns the shared filter bar's values into a validated query, or a message for the user."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from queries.filters import ACTIVITY_COLUMN, SegmentFilter
+from queries.growth import GrowthQuery, ParameterError
+from queries.periods import Grain
+
+
+def parse_date(value: str | None, label: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ParameterError(f"{label} date {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def segment_from_inputs(
+    activity_events: list[str] | None, segment_values: list, segment_ids: list[dict]
+) -> SegmentFilter:
+    mapping = {ACTIVITY_COLUMN: activity_events or []}
+    for component_id, values in zip(segment_ids, segment_values, strict=True):
+        mapping[component_id["column"]] = values or []
+    return SegmentFilter.from_mapping(mapping)
+
+
+def growth_query(
+    grain: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    activity_events: list[str] | None,
+    segment_values: list,
+    segment_ids: list[dict],
+) -> GrowthQuery:
+    """Raises ParameterError with a message fit for the page."""
+    try:
+        parsed_grain = Grain.parse(grain or Grain.WEEK.value)
+    except ValueError as error:
+        raise ParameterError(str(error)) from None
+    start, end = parse_date(start_date, "Start"), parse_date(end_date, "End")
+    if start and end and start > end:
+        raise ParameterError(
+            f"The start date ({start:%d %b %Y}) is after the end date ({end:%d %b %Y}):"
+            " pick a start on or before the end."
+        )
+    return GrowthQuery(
+        parsed_grain, start, end, segment_from_inputs(activity_events, segment_values, segment_ids)
+    )

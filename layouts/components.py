@@ -1,0 +1,95 @@
+"""Small reusable components: KPI cards, alerts, grids."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import html
+
+from layouts import ids
+from queries.growth import KpiValue
+
+
+def format_metric(kpi_value: float | None, column: str, is_ratio: bool) -> str:
+    if kpi_value is None:
+        return "–"
+    if column == "retention_rate":
+        return f"{kpi_value:.1%}"
+    if is_ratio:
+        return f"{kpi_value:.2f}"
+    return f"{kpi_value:,.0f}"
+
+
+def change_badge(kpi: KpiValue) -> html.Span:
+    if kpi.change is None:
+        return html.Span("no comparison", className="kpi-change text-muted")
+    if kpi.metric.column == "retention_rate":
+        text = f"{kpi.change * 100:+.1f} pts"
+    elif kpi.metric.is_ratio:
+        text = f"{kpi.change:+.2f}"
+    else:
+        text = f"{kpi.change:+,.0f}"
+    if kpi.change_pct is not None:
+        text += f" ({kpi.change_pct:+.1%})"
+    improving = (kpi.change > 0) == kpi.metric.higher_is_better
+    tone = "text-muted" if kpi.change == 0 else ("text-success" if improving else "text-danger")
+    arrow = "▲" if kpi.change > 0 else ("▼" if kpi.change < 0 else "■")
+    return html.Span(f"{arrow} {text}", className=f"kpi-change {tone}")
+
+
+def kpi_card(kpi: KpiValue, period_label: str) -> dbc.Col:
+    metric = kpi.metric
+    info_id = ids.kpi_tooltip_target(metric.column)
+    card = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.Span(metric.label, className="kpi-label"),
+                        html.Span("i", id=info_id, className="kpi-info", tabIndex=0),
+                    ],
+                    className="d-flex justify-content-between",
+                ),
+                html.Div(
+                    format_metric(kpi.value, metric.column, metric.is_ratio),
+                    className="kpi-value",
+                ),
+                change_badge(kpi),
+                html.Div(f"vs previous · {period_label}", className="kpi-period"),
+                dbc.Tooltip(metric.definition, target=info_id, placement="top"),
+            ]
+        ),
+        id=ids.kpi_card(metric.column),
+        className="kpi-card h-100",
+    )
+    return dbc.Col(card, xs=6, md=4, xl=True, className="mb-3")
+
+
+def error_card(title: str, detail: str) -> dbc.Alert:
+    return dbc.Alert(
+        [html.Strong(title), html.Div(detail, className="small mt-1")],
+        color="danger",
+        className="error-card",
+    )
+
+
+def empty_state(message: str) -> dbc.Alert:
+    return dbc.Alert(message, color="light", className="empty-state text-center py-4")
+
+
+def data_grid(grid_id: str, column_defs: list[dict], file_name: str) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=column_defs,
+        rowData=[],
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 110},
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={"animateRows": False, "domLayout": "autoHeight",
+                         "pagination": True, "paginationPageSize": 20},
+        rowClassRules={"incomplete-row": "params.data && params.data.is_complete === false"},
+        csvExportParams={
+            "fileName": file_name,
+            "processCellCallback": {"function": "neutraliseFormula(params)"},
+        },
+        className="ag-theme-quartz",
+    )

@@ -1,0 +1,71 @@
+"""The growth accounting view: KPI cards, a combined chart, a chart per metric and the grid."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts.components import data_grid
+
+PERCENT = {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
+RATIO = {"function": "params.value == null ? '' : d3.format('.2f')(params.value)"}
+COUNT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
+
+GRID_COLUMNS = [
+    {"field": "period_start", "headerName": "Period start", "pinned": "left"},
+    {"field": "new_users", "headerName": "New", "valueFormatter": COUNT},
+    {"field": "retained_users", "headerName": "Retained", "valueFormatter": COUNT},
+    {"field": "resurrected_users", "headerName": "Resurrected", "valueFormatter": COUNT},
+    {"field": "churned_users", "headerName": "Churned", "valueFormatter": COUNT},
+    {"field": "active_users", "headerName": "Active", "valueFormatter": COUNT},
+    {"field": "retention_rate", "headerName": "Retention rate", "valueFormatter": PERCENT},
+    {"field": "quick_ratio", "headerName": "Quick ratio", "valueFormatter": RATIO},
+    {"field": "is_complete", "headerName": "Complete"},
+]
+
+
+def panel() -> html.Div:
+    return html.Div(
+        [
+            html.Div(id=ids.GROWTH_STATUS),
+            dcc.Loading(dbc.Row(id=ids.GROWTH_KPIS, className="g-3 mb-1"), type="dot"),
+            dbc.Card(
+                dbc.CardBody(
+                    dcc.Loading(dcc.Graph(id=ids.GROWTH_COMBINED_CHART,
+                                          config={"displaylogo": False}))
+                ),
+                className="mb-3",
+            ),
+            dcc.Loading(dbc.Row(id=ids.GROWTH_METRIC_CHARTS, className="g-3 mb-3")),
+            dbc.Card(
+                [
+                    dbc.CardHeader(
+                        [
+                            html.Span("Growth table", className="fw-semibold"),
+                            dbc.Button(
+                                "Download CSV", id=ids.GROWTH_EXPORT, size="sm",
+                                color="secondary", outline=True,
+                            ),
+                        ],
+                        className="d-flex justify-content-between align-items-center",
+                    ),
+                    dbc.CardBody(dcc.Loading(
+                        data_grid(ids.GROWTH_GRID, GRID_COLUMNS, "growth.csv")
+                    )),
+                ],
+                className="mb-4",
+            ),
+        ]
+    )
+
+
+def metric_chart_cards(figures) -> list[dbc.Col]:
+    return [
+        dbc.Col(
+            dbc.Card(dbc.CardBody(dcc.Graph(figure=figure, config={"displayModeBar": False}))),
+            xs=12, md=6, xl=4, className="metric-chart",
+            id=ids.metric_chart(metric.column),
+        )
+        for metric, figure in figures
+    ]

@@ -1,0 +1,127 @@
+"""The page: navbar, the filter bar shared by every view, and the view tabs."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import growth, ids
+from layouts.components import empty_state, error_card
+from queries.options import FilterOptions
+from queries.periods import Grain
+
+GRAIN_LABELS = {Grain.DAY: "Day", Grain.WEEK: "Week", Grain.MONTH: "Month"}
+
+
+def navbar(title: str, options: FilterOptions) -> dbc.Navbar:
+    span = (
+        f"Data {options.first_day:%d %b %Y} – {options.last_day:%d %b %Y} · "
+        f"{options.events:,} events"
+        if options.events
+        else "No data loaded"
+    )
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(title, className="fw-semibold"),
+                html.Span(span, id=ids.DATA_INFO, className="navbar-text small text-light"),
+            ],
+            fluid=True,
+        ),
+        id=ids.NAVBAR,
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
+
+
+def grain_toggle() -> dbc.RadioItems:
+    return dbc.RadioItems(
+        id=ids.GRAIN,
+        options=[{"label": GRAIN_LABELS[g], "value": g.value} for g in Grain],
+        value=Grain.WEEK.value,
+        className="btn-group",
+        inputClassName="btn-check",
+        labelClassName="btn btn-outline-primary btn-sm",
+        labelCheckedClassName="active",
+    )
+
+
+def date_range(options: FilterOptions) -> dcc.DatePickerRange:
+    return dcc.DatePickerRange(
+        id=ids.DATE_RANGE,
+        start_date_id=ids.DATE_RANGE_START_INPUT,
+        end_date_id=ids.DATE_RANGE_END_INPUT,
+        min_date_allowed=options.first_day,
+        max_date_allowed=options.last_day,
+        start_date=options.first_day,
+        end_date=options.last_day,
+        display_format="YYYY-MM-DD",
+        first_day_of_week=1,
+        clearable=True,
+    )
+
+
+def labelled(label: str, control, width: dict) -> dbc.Col:
+    return dbc.Col([dbc.Label(label, className="filter-label"), control], **width)
+
+
+def segment_dropdown(column: str, values: list[str]) -> dbc.Col:
+    dropdown = dcc.Dropdown(
+        id=ids.segment_filter(column),
+        options=values,
+        multi=True,
+        placeholder="All",
+    )
+    return labelled(column.replace("_", " ").capitalize(), dropdown, {"xs": 6, "md": 2})
+
+
+def filter_bar(options: FilterOptions) -> dbc.Card:
+    activity = dcc.Dropdown(
+        id=ids.ACTIVITY_EVENTS, options=options.event_types, multi=True, placeholder="All events"
+    )
+    columns = [
+        labelled("Grain", html.Div(grain_toggle()), {"xs": 12, "md": "auto"}),
+        labelled("Date range", date_range(options), {"xs": 12, "md": "auto"}),
+        labelled("Activity counts", activity, {"xs": 12, "md": 2}),
+        *[segment_dropdown(column, values) for column, values in options.segments.items()],
+    ]
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                dbc.Row(columns, className="g-3 align-items-end"),
+                html.Div(id=ids.FILTER_MESSAGE, className="mt-2"),
+            ]
+        ),
+        className="filter-bar mb-3",
+    )
+
+
+def page(title: str, options: FilterOptions) -> html.Div:
+    if not options.events:
+        body = empty_state(
+            "No events loaded yet. Run `python -m app demo` for demo data or "
+            "`python -m app load EVENTS_FILE` for your own, then reload this page."
+        )
+    else:
+        body = html.Div(
+            [
+                filter_bar(options),
+                dbc.Tabs(
+                    [dbc.Tab(growth.panel(), label="Growth", tab_id="growth")],
+                    id=ids.VIEW_TABS,
+                    active_tab="growth",
+                    className="mb-3",
+                ),
+            ]
+        )
+    return html.Div([navbar(title, options), dbc.Container(body, fluid=True)])
+
+
+def unavailable_page(title: str, detail: str) -> html.Div:
+    return html.Div(
+        [
+            navbar(title, FilterOptions()),
+            dbc.Container(error_card("The data backend is not available", detail), fluid=True),
+        ]
+    )

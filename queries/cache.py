@@ -1,0 +1,68 @@
+"""Query results cached by backend, data version, SQL text and parameters.
+
+Any cache with get/set (flask-caching's Cache in the app) works. A new data version, written by
+every load, changes every key, so stale results are never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+
+import pandas as pd
+
+from queries.backends import Backend
+
+log = logging.getLogger(__name__)
+
+
+class CachedBackend:
+    def __init__(self, backend: Backend, cache, timeout: int | None = None):
+        self.backend = backend
+        self.cache = cache
+        self.timeout = timeout
+        self.name = backend.name
+        self.dialect = backend.dialect
+        self.materialised_user_periods = getattr(backend, "materialised_user_periods", False)
+
+    def data_version(self) -> str:
+        return self.backend.data_version()
+
+    def key(self, sql: str, params: dict, version: str) -> str:
+        namespace = getattr(self.backend, "cache_namespace", self.backend.name)
+        payload = json.dumps([namespace, version, sql, params], sort_keys=True, default=str)
+        return "query:" + hashlib.sha256(payload.encode()).hexdigest()
+
+    def run(self, sql: str, params: dict) -> pd.DataFrame:
+        key = self.key(sql, params, self.data_version())
+        cached = self._get(key)
+        if cached is not None:
+            return cached.copy()
+        started = time.perf_counter()
+        frame = self.backend.run(sql, params)
+        log.debug("query ran in %.0f ms", 1000 * (time.perf_counter() - started))
+        self._set(key, frame)
+        return frame.copy()
+
+    def event_columns(self) -> list[str]:
+        key = self.key("event_columns", {}, self.data_version())
+        columns = self._get(key)
+        if columns is None:
+            columns = self.backend.event_columns()
+            self._set(key, columns)
+        return list(columns)
+
+    def _get(self, key: str):
+        try:
+            return self.cache.get(key)
+        except Exception:  # a cache outage must not take the page down: run uncached
+            log.warning("cache read failed; running uncached", exc_info=True)
+            return None
+
+    def _set(self, key: str, value) -> None:
+        try:
+            self.cache.set(key, value, timeout=self.timeout)
+        except Exception:
+            log.warning("cache write failed; result not cached", exc_info=True)

@@ -1,0 +1,53 @@
+"""Every SQL difference between the backends, in one place.
+
+The metric SQL in queries/sql/ is written once; the fragments below fill its placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from queries.periods import Grain
+
+_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str = "duckdb"
+
+    def quote(self, identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def bind_parameters(self, sql: str) -> str:
+        """SQL files write parameters as $name, which DuckDB takes as they are."""
+        return sql
+
+    def period_of_timestamp(self, column_sql: str, grain: Grain) -> str:
+        """The integer period (see queries/periods.py) of a TIMESTAMP column."""
+        epoch_day = f"date_diff('day', DATE '1970-01-01', CAST({column_sql} AS DATE))"
+        if grain is Grain.DAY:
+            return epoch_day
+        if grain is Grain.WEEK:
+            # 1970-01-01 is a Thursday: shifting by 3 days makes weeks start on Monday.
+            return f"CAST(floor(({epoch_day} + 3) / 7) AS INTEGER)"
+        return f"(year({column_sql}) * 12 + month({column_sql}) - 1)"
+
+    def period_start(self, period_sql: str, grain: Grain) -> str:
+        """The first day (a DATE) of an integer period."""
+        if grain is Grain.DAY:
+            return f"DATE '1970-01-01' + CAST({period_sql} AS INTEGER)"
+        if grain is Grain.WEEK:
+            return f"DATE '1969-12-29' + CAST(7 * {period_sql} AS INTEGER)"
+        return f"make_date(CAST(floor({period_sql} / 12) AS INTEGER), {period_sql} % 12 + 1, 1)"
+
+    def in_list(self, column_sql: str, parameter: str) -> str:
+        return f"list_contains(${parameter}, {column_sql})"
+
+    def integer_series(self, low_sql: str, high_sql: str, column: str) -> str:
+        """A FROM item yielding one row per integer from low to high inclusive."""
+        return f"unnest(generate_series({low_sql}, {high_sql})) AS series({column})"
+
+
+DUCKDB = Dialect()

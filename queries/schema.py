@@ -1,0 +1,31 @@
+"""Names of the stored tables and canonical columns: the identifier allow-list."""
+
+from __future__ import annotations
+
+import re
+
+from queries.periods import Grain
+
+EVENTS = "events"
+ASSIGNMENTS = "assignments"
+META = "meta"
+LOADS = "loads"
+
+EVENT_COLUMNS = ("event_time", "user_id", "event_type", "revenue")
+REQUIRED_EVENT_COLUMNS = ("event_time", "user_id", "event_type")
+ASSIGNMENT_COLUMNS = ("experiment", "user_id", "variant", "assigned_at")
+REQUIRED_ASSIGNMENT_COLUMNS = ("experiment", "user_id", "variant")
+# Bookkeeping columns the loader adds; never segment dimensions.
+INTERNAL_COLUMNS = ("load_id",)
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def user_periods_table(grain: Grain) -> str:
+    """Materialised at load time: one row per user and active period, unfiltered."""
+    return f"user_periods_{grain.value}"
+
+
+def segment_columns(event_table_columns: list[str]) -> list[str]:
+    reserved = set(EVENT_COLUMNS) | set(INTERNAL_COLUMNS)
+    return [c for c in event_table_columns if c not in reserved and IDENTIFIER.match(c)]

@@ -1,0 +1,18 @@
+"""Reads the SQL templates in queries/sql/ and fills their allow-listed placeholders."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).with_name("sql")
+
+
+@cache
+def template(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def render(name: str, **fragments: str) -> str:
+    """Fragments are identifiers and SQL built from allow-lists, never user values."""
+    return template(name).format(**fragments)

@@ -1,0 +1,176 @@
+"""The dashboard in real headless Chromium, served by the app's own CLI in a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from app.demo import generate_demo
+from app.storage import Source, load
+from queries.backends import DuckDBBackend
+from queries.growth import GrowthQuery, growth_table
+from queries.periods import Grain
+from tests.conftest import REPO_ROOT, require_tool
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run", "--disable-extensions",
+]
+DATA_END = dt.date(2025, 6, 18)  # a Wednesday: the last week is incomplete
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    data = generate_demo(users=2000, seed=11, end_date=DATA_END)
+    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    load(path, Source("demo-events", table=data.events))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server_url(demo_db, tmp_path_factory):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DUCKDB_PATH", "REDIS_URL")}
+    env["CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port), "--db", str(demo_db)],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_serving(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = require_tool("chromium", "browser tests drive headless Chromium")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, server_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto(server_url)
+    opened.wait_for_selector(".kpi-card")
+    yield opened
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def expected_kpis(db, grain: Grain, start=None, end=None) -> tuple[str, int]:
+    table = growth_table(DuckDBBackend(db), GrowthQuery(grain, start, end))
+    latest = table[table["is_complete"]].iloc[-1]
+    return latest["period_start"], int(latest["new_users"])
+
+
+def kpi_text(page, metric: str) -> str:
+    return page.inner_text(f"[id='{{\"metric\":\"{metric}\",\"type\":\"kpi-card\"}}']")
+
+
+def combined_bar_count(page) -> int:
+    return page.evaluate(
+        "document.querySelector('#growth-combined-chart .js-plotly-plot').data[0].x.length"
+    )
+
+
+def test_grain_toggle_and_date_range_update_cards_and_chart(page, demo_db):
+    week_start, week_new = expected_kpis(demo_db, Grain.WEEK)
+    assert f"Week of {week_start:%d %b %Y}" in kpi_text(page, "new_users")
+    assert f"{week_new:,}" in kpi_text(page, "new_users")
+    weeks = combined_bar_count(page)
+    assert "in progress" in page.inner_text(".incomplete-note")
+
+    page.click("label:has-text('Month')")
+    month_start, month_new = expected_kpis(demo_db, Grain.MONTH)
+    page.wait_for_function(
+        "text => document.querySelector('#growth-kpis').innerText.includes(text)",
+        arg=f"{month_start:%B %Y}",
+    )
+    assert f"{month_new:,}" in kpi_text(page, "new_users")
+    assert combined_bar_count(page) < weeks
+
+    page.fill("#date-range-start", "2025-01-01")
+    page.keyboard.press("Enter")
+    page.fill("#date-range-end", "2025-03-31")
+    page.keyboard.press("Enter")
+    window_start, window_new = expected_kpis(
+        demo_db, Grain.MONTH, dt.date(2025, 1, 1), dt.date(2025, 3, 31)
+    )
+    assert window_start == dt.date(2025, 3, 1)
+    page.wait_for_function(
+        "() => document.querySelector('#growth-kpis').innerText.includes('March 2025')"
+    )
+    assert f"{window_new:,}" in kpi_text(page, "new_users")
+    page.wait_for_function(
+        "() => document.querySelector('#growth-combined-chart .js-plotly-plot')"
+        ".data[0].x.length === 3"
+    )
+
+
+def test_start_after_end_shows_inline_message(page):
+    page.fill("#date-range-end", "2025-02-01")
+    page.keyboard.press("Enter")
+    page.fill("#date-range-start", "2025-03-01")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#filter-message .alert")
+    assert "after the end date" in page.inner_text("#filter-message")
+    assert page.locator(".kpi-card").count() == 7  # the views stay as they were
+
+
+def test_grid_downloads_csv(page, tmp_path):
+    with page.expect_download() as download_info:
+        page.click("text=Download CSV")
+    target = tmp_path / "growth.csv"
+    download_info.value.save_as(target)
+    with target.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert download_info.value.suggested_filename == "growth_week.csv"
+    assert rows[0][:2] == ["Period start", "New"]
+    assert len(rows) > 40  # every week of the demo, not just the visible page
+
+
+def test_csv_export_neutralises_formulas_in_the_browser(page):
+    neutralise = "value => window.dashAgGridFunctions.neutraliseFormula({value: value})"
+    assert page.evaluate(neutralise, "=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert page.evaluate(neutralise, "@cmd") == "'@cmd"
+    assert page.evaluate(neutralise, "web") == "web"
+    assert page.evaluate(neutralise, -3.5) == -3.5
