@@ -17,10 +17,6 @@ from queries.growth import GrowthQuery, ParameterError, growth_table
 from queries.periods import Grain
 
 
-class CliError(Exception):
-    pass
-
-
 def iso_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -88,8 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     handlers["export"] = run_export
     try:
         return handlers[args.command](args, config) or 0
-    except (LoadError, CliError, BackendError, ParameterError, FilterError) as error:
+    except (LoadError, BackendError, ParameterError, FilterError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # e.g. -o into a folder that does not exist
+        print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+              file=sys.stderr)
         return 1
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,15 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+@contextmanager
+def step(message: str):
+    """Names each stage of a load and its duration; DuckDB draws a bar for long queries."""
+    progress(f"{message} ...")
+    started = time.perf_counter()
+    yield
+    progress(f"{message}: done in {time.perf_counter() - started:.1f} s")
+
+
 def load(
     db_path: Path,
     events: Source,
@@ -80,12 +90,12 @@ def load(
         sources.append((assignments, STAGED_ASSIGNMENTS, ASSIGNMENTS_KIND))
     fingerprints = {}
     for source, table, kind in sources:
-        progress(f"checking {source.name} ...")
-        stage(staging, source, table, kind)
-        fingerprints[table] = source.fingerprint()
+        with step(f"checking {source.name}"):
+            stage(staging, source, table, kind)
+            fingerprints[table] = source.fingerprint()
     refuse_duplicates(db_path, sources, fingerprints, replace)
-    progress(f"writing to {db_path} ...")
-    counts = write(staging, db_path, sources, fingerprints, replace)
+    with step(f"writing to {db_path}"):
+        counts = write(staging, db_path, sources, fingerprints, replace)
     report = LoadReport(
         counts.get(STAGED_EVENTS, 0), counts.get(STAGED_ASSIGNMENTS, 0),
         time.perf_counter() - started,
@@ -111,7 +121,11 @@ def stage(connection, source: Source, table: str, kind) -> None:
 def previous_loads(db_path: Path) -> list[tuple]:
     if not db_path.exists():
         return []
-    with connect_duckdb(db_path, read_only=True) as connection:
+    try:
+        connection = connect_duckdb(db_path, read_only=True)
+    except duckdb.IOException as error:
+        raise unopenable(db_path, error) from error
+    with connection:
         try:
             return connection.execute(
                 f"select kind, file_name, fingerprint, loaded_at from {schema.LOADS}"
@@ -146,7 +160,8 @@ def write(staging, db_path: Path, sources, fingerprints, replace: bool) -> dict[
                 forget_earlier_loads(staging, kind.noun, source.name, fingerprints[table])
             load_id = record_load(staging, kind.noun, source.name, fingerprints[table], table)
             counts[table] = insert(staging, table, kind.noun, load_id)
-        materialise_user_periods(staging)
+        with step("building per-grain user histories"):
+            materialise_user_periods(staging)
         bump_data_version(staging)
         staging.execute("commit")
     except BaseException:
@@ -166,10 +181,16 @@ def attach(connection, db_path: Path) -> None:
         try:
             connection.execute("attach $path as store", {"path": str(db_path)})
             return
-        except duckdb.IOException:
+        except duckdb.IOException as error:
             if attempt == LOCK_RETRIES - 1:
-                raise
+                raise unopenable(db_path, error) from error
             time.sleep(0.25)
+
+
+def unopenable(db_path: Path, error: duckdb.Error) -> LoadError:
+    """Not a DuckDB file, a directory, or locked by a writer: a message, not a traceback."""
+    first_line = str(error).strip().splitlines()[0]
+    return LoadError(db_path, [Problem(f"cannot open the database: {first_line}")])
 
 
 def create_tables(connection) -> None:
@@ -219,17 +240,23 @@ def record_load(connection, kind: str, name: str, fingerprint: str, table: str) 
     return load_id
 
 
-def as_utc_timestamp(column: str) -> str:
+def as_utc_timestamp(column: str, staged_type: str) -> str:
+    """Native timestamps (Parquet, Arrow) are taken as they are: parsing text is the slow path."""
+    if staged_type == "TIMESTAMP":
+        return column
+    if staged_type.startswith("TIMESTAMP"):
+        return f"cast(cast({column} as timestamptz) as timestamp)"
     return f"cast(try_cast({column} as timestamptz) as timestamp)"
 
 
 def insert(connection, table: str, kind: str, load_id: int) -> int:
-    staged = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+    types = {row[0]: row[1] for row in connection.execute(f"describe {table}").fetchall()}
+    staged = list(types)
     if kind == "events":
         target = schema.EVENTS
         add_segment_columns(connection, staged)
         expressions = {
-            "event_time": as_utc_timestamp("event_time"),
+            "event_time": as_utc_timestamp("event_time", types["event_time"]),
             "user_id": "trim(cast(user_id as varchar))",
             "event_type": "trim(cast(event_type as varchar))",
             "revenue": "try_cast(revenue as double)" if "revenue" in staged else "null",
@@ -244,7 +271,9 @@ def insert(connection, table: str, kind: str, load_id: int) -> int:
             c: f"trim(cast({c} as varchar))" for c in schema.REQUIRED_ASSIGNMENT_COLUMNS
         }
         has_time = "assigned_at" in staged
-        expressions["assigned_at"] = as_utc_timestamp("assigned_at") if has_time else "null"
+        expressions["assigned_at"] = (
+            as_utc_timestamp("assigned_at", types["assigned_at"]) if has_time else "null"
+        )
     columns = ", ".join(DUCKDB.quote(c) for c in [*expressions, "load_id"])
     values = ", ".join([*expressions.values(), str(int(load_id))])
     connection.execute(f"insert into store.{target} ({columns}) select {values} from {table}")
@@ -275,7 +304,7 @@ def materialise_user_periods(connection) -> None:
         for grain in Grain:
             sql, _ = user_periods_sql(UnmaterialisedDuckDB(connection), grain, SegmentFilter())
             table = schema.user_periods_table(grain)
-            connection.execute(f"create or replace table {table} as {sql} order by user_id, period")
+            connection.execute(f"create or replace table {table} as {sql}")
     finally:
         connection.execute("use memory")
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State
+from dash import Output
 
-from callbacks.view_state import growth_query
+from callbacks.view_state import filter_bar_inputs, growth_query
 from layouts import ids
 from queries.growth import ParameterError
 
@@ -13,12 +13,7 @@ from queries.growth import ParameterError
 def register(app, backend) -> None:
     @app.callback(
         Output(ids.FILTER_MESSAGE, "children"),
-        Input(ids.GRAIN, "value"),
-        Input(ids.DATE_RANGE, "start_date"),
-        Input(ids.DATE_RANGE, "end_date"),
-        Input(ids.ACTIVITY_EVENTS, "value"),
-        Input(ids.segment_filter(ALL), "value"),
-        State(ids.segment_filter(ALL), "id"),
+        *filter_bar_inputs(),
     )
     def show_filter_message(grain, start, end, activity, segment_values, segment_ids):
         try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, no_update
+from dash import Input, Output, no_update
 
-from callbacks.view_state import growth_query
+from callbacks.view_state import filter_bar_inputs, growth_query
 from layouts import charts, ids
 from layouts.components import empty_state, error_card, kpi_card
 from layouts.growth import metric_chart_cards
@@ -70,12 +70,7 @@ def register(app, backend) -> None:
         Output(ids.GROWTH_METRIC_CHARTS, "children"),
         Output(ids.GROWTH_GRID, "rowData"),
         Output(ids.GROWTH_GRID, "csvExportParams"),
-        Input(ids.GRAIN, "value"),
-        Input(ids.DATE_RANGE, "start_date"),
-        Input(ids.DATE_RANGE, "end_date"),
-        Input(ids.ACTIVITY_EVENTS, "value"),
-        Input(ids.segment_filter(ALL), "value"),
-        State(ids.segment_filter(ALL), "id"),
+        *filter_bar_inputs(),
     )
     def update_growth(grain, start, end, activity, segment_values, segment_ids):
         try:

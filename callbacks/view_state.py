@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
+from dash import ALL, Input, State
+
+from layouts import ids
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.growth import GrowthQuery, ParameterError
 from queries.periods import Grain
+
+
+def filter_bar_inputs() -> list:
+    """The filter bar's values, in the order growth_query takes them."""
+    return [
+        Input(ids.GRAIN, "value"),
+        Input(ids.DATE_RANGE, "start_date"),
+        Input(ids.DATE_RANGE, "end_date"),
+        Input(ids.ACTIVITY_EVENTS, "value"),
+        Input(ids.segment_filter(ALL), "value"),
+        State(ids.segment_filter(ALL), "id"),
+    ]
 
 
 def parse_date(value: str | None, label: str) -> dt.date | None:

@@ -94,6 +94,7 @@ def combined_figure(table: pd.DataFrame, grain: str) -> go.Figure:
         barmode="relative",
         yaxis={"title": "users"},
         yaxis2={"title": "ratio", "overlaying": "y", "side": "right", "showgrid": False,
+                "tickformat": ".2f",
                 "range": [0, ratio_axis_top(table)]},
     )
     mark_incomplete(figure, table, grain)

@@ -55,7 +55,7 @@ def kpi_card(kpi: KpiValue, period_label: str) -> dbc.Col:
                     className="kpi-value",
                 ),
                 change_badge(kpi),
-                html.Div(f"vs previous · {period_label}", className="kpi-period"),
+                html.Div(f"{period_label} · vs previous", className="kpi-period"),
                 dbc.Tooltip(metric.definition, target=info_id, placement="top"),
             ]
         ),

@@ -49,6 +49,7 @@ class DuckDBBackend:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.cache_namespace = f"duckdb:{self.path.resolve()}"
+        self._known_version: tuple = (None, "0")
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         if not self.path.exists():
@@ -66,8 +67,25 @@ class DuckDBBackend:
                 raise NoDataError(f"the database at {self.path} holds no events yet") from error
 
     def data_version(self) -> str:
-        frame = self.run(f"select value from {schema.META} where key = 'data_version'", {})
-        return str(frame["value"].iloc[0]) if len(frame) else "0"
+        """The version every load writes; re-read only when the file changed on disk, because
+        opening the database costs far more than a cache hit."""
+        signature = self._file_signature()
+        known_signature, version = self._known_version
+        if signature != known_signature:
+            frame = self.run(f"select value from {schema.META} where key = 'data_version'", {})
+            version = str(frame["value"].iloc[0]) if len(frame) else "0"
+            self._known_version = (signature, version)
+        return version
+
+    def _file_signature(self) -> tuple:
+        signature = []
+        for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                stat = path.stat()
+                signature.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+            except FileNotFoundError:
+                signature.append(None)
+        return tuple(signature)
 
     def event_columns(self) -> list[str]:
         frame = self.run(
