@@ -12,9 +12,11 @@ from app.config import Config
 from app.csv_export import write_csv
 from app.validation import LoadError
 from queries.backends import BackendError, DuckDBBackend
+from queries.errors import ParameterError
 from queries.filters import FilterError, SegmentFilter
-from queries.growth import GrowthQuery, ParameterError, growth_table
+from queries.growth import GrowthQuery, growth_table
 from queries.periods import Grain
+from queries.retention import RetentionMode, RetentionQuery, retention_table
 
 
 def iso_date(text: str) -> dt.date:
@@ -74,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     growth = tables.add_parser("growth", help="growth accounting per period")
     growth.add_argument("--grain", choices=[g.value for g in Grain], default="week")
     add_view_options(growth)
+
+    retention = tables.add_parser("retention", help="retention per cohort and period index")
+    retention.add_argument("--grain", choices=[g.value for g in Grain], default="week")
+    retention.add_argument("--mode", choices=[m.value for m in RetentionMode], default="exact")
+    retention.add_argument("--start-event", help="event type that puts a user in a cohort")
+    retention.add_argument("--return-event", help="event type that counts as coming back")
+    add_view_options(retention)
     return parser
 
 
@@ -112,13 +121,29 @@ def run_demo(args, config: Config) -> int:
     return 0
 
 
-def run_export(args, config: Config) -> int:
-    backend = DuckDBBackend(config.duckdb_path)
+def export_growth(backend, args):
     query = GrowthQuery(
         grain=Grain.parse(args.grain), start=args.start, end=args.end,
         segment=SegmentFilter.parse(args.filter),
     )
-    frame = growth_table(backend, query)
+    return growth_table(backend, query)
+
+
+def export_retention(backend, args):
+    query = RetentionQuery(
+        grain=Grain.parse(args.grain), start=args.start, end=args.end,
+        segment=SegmentFilter.parse(args.filter), mode=RetentionMode.parse(args.mode),
+        start_events=(args.start_event,) if args.start_event else None,
+        return_events=(args.return_event,) if args.return_event else None,
+    )
+    return retention_table(backend, query)
+
+
+EXPORTS = {"growth": export_growth, "retention": export_retention}
+
+
+def run_export(args, config: Config) -> int:
+    frame = EXPORTS[args.table](DuckDBBackend(config.duckdb_path), args)
     target = args.output.open("w", newline="") if args.output else nullcontext(sys.stdout)
     with target as handle:
         write_csv(frame, handle)

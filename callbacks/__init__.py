@@ -1,8 +1,8 @@
 """One module per panel, each with register(app, backend)."""
 
-from callbacks import filters, growth
+from callbacks import filters, growth, retention
 
-PANELS = (filters, growth)
+PANELS = (filters, growth, retention)
 
 
 def register_all(app, backend) -> None:

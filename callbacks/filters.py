@@ -7,7 +7,7 @@ from dash import Output
 
 from callbacks.view_state import filter_bar_inputs, growth_query
 from layouts import ids
-from queries.growth import ParameterError
+from queries.errors import ParameterError
 
 
 def register(app, backend) -> None:

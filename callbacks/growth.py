@@ -12,8 +12,9 @@ from layouts import charts, ids
 from layouts.components import empty_state, error_card, kpi_card
 from layouts.growth import metric_chart_cards
 from queries.backends import BackendError
+from queries.errors import ParameterError
 from queries.filters import FilterError
-from queries.growth import ParameterError, growth_table, latest_complete_kpis
+from queries.growth import growth_table, latest_complete_kpis
 from queries.periods import Grain
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ import datetime as dt
 from dash import ALL, Input, State
 
 from layouts import ids
+from queries.errors import ParameterError
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
-from queries.growth import GrowthQuery, ParameterError
+from queries.growth import GrowthQuery
 from queries.periods import Grain
 
 

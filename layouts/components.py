@@ -77,13 +77,16 @@ def empty_state(message: str) -> dbc.Alert:
     return dbc.Alert(message, color="light", className="empty-state text-center py-4")
 
 
-def data_grid(grid_id: str, column_defs: list[dict], file_name: str) -> dag.AgGrid:
+def data_grid(
+    grid_id: str, column_defs: list[dict], file_name: str, fit_columns: bool = True
+) -> dag.AgGrid:
+    """Wide tables (fit_columns=False) scroll sideways instead of squeezing every column."""
     return dag.AgGrid(
         id=grid_id,
         columnDefs=column_defs,
         rowData=[],
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 110},
-        columnSize="responsiveSizeToFit",
+        columnSize="responsiveSizeToFit" if fit_columns else None,
         dashGridOptions={"animateRows": False, "domLayout": "autoHeight",
                          "pagination": True, "paginationPageSize": 20},
         rowClassRules={"incomplete-row": "params.data && params.data.is_complete === false"},

@@ -39,3 +39,17 @@ def kpi_tooltip_target(metric: str) -> str:
 
 def metric_chart(metric: str) -> dict:
     return {"type": "metric-chart", "metric": metric}
+
+
+# Retention view
+RETENTION_STATUS = "retention-status"
+RETENTION_MODE = "retention-mode"
+RETENTION_VALUES = "retention-values"
+RETENTION_START_EVENT = "retention-start-event"
+RETENTION_RETURN_EVENT = "retention-return-event"
+RETENTION_MAX_PERIODS = "retention-max-periods"
+RETENTION_HEATMAP = "retention-heatmap"
+RETENTION_CURVE = "retention-curve"
+RETENTION_OVERLAY = "retention-overlay-cohorts"
+RETENTION_GRID = "retention-grid"
+RETENTION_EXPORT = "retention-export"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts import growth, ids
+from layouts import growth, ids, retention
 from layouts.components import empty_state, error_card
 from queries.options import FilterOptions
 from queries.periods import Grain
@@ -108,7 +108,11 @@ def page(title: str, options: FilterOptions) -> html.Div:
             [
                 filter_bar(options),
                 dbc.Tabs(
-                    [dbc.Tab(growth.panel(), label="Growth", tab_id="growth")],
+                    [
+                        dbc.Tab(growth.panel(), label="Growth", tab_id="growth"),
+                        dbc.Tab(retention.panel(options.event_types), label="Retention",
+                                tab_id="retention"),
+                    ],
                     id=ids.VIEW_TABS,
                     active_tab="growth",
                     className="mb-3",

@@ -54,12 +54,21 @@ class SegmentFilter:
                 choices = ", ".join(sorted(allowed)) or "none"
                 raise FilterError(f"cannot filter on {column!r}: filterable columns are {choices}")
 
-    def to_sql(self, dialect: Dialect, allowed_columns: Iterable[str]) -> tuple[str, dict]:
-        """A boolean SQL expression over the events table and its bound parameters."""
+    def with_values(self, column: str, values: Iterable[str] | None) -> SegmentFilter:
+        """This filter with `column` restricted to `values` instead (unchanged when None)."""
+        if values is None:
+            return self
+        return SegmentFilter.from_mapping(self.as_dict() | {column: list(values)})
+
+    def to_sql(
+        self, dialect: Dialect, allowed_columns: Iterable[str], prefix: str = "filter"
+    ) -> tuple[str, dict]:
+        """A boolean SQL expression over the events table and its bound parameters; `prefix`
+        keeps parameter names apart when one query holds several filters."""
         self.validate(allowed_columns)
         clauses, params = [], {}
         for position, (column, values) in enumerate(self.conditions):
-            parameter = f"filter_{position}"
+            parameter = f"{prefix}_{position}"
             clauses.append(dialect.in_list(dialect.quote(column), parameter))
             params[parameter] = list(values)
         return (" AND ".join(clauses) or "TRUE"), params

@@ -10,6 +10,7 @@ import pandas as pd
 from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import DataBounds, data_bounds
+from queries.errors import ParameterError
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.periods import Grain, first_incomplete_period, period_index
 
@@ -25,10 +26,6 @@ COLUMNS = [
     "is_complete",
 ]
 COUNT_COLUMNS = COLUMNS[1:6]
-
-
-class ParameterError(ValueError):
-    """A request the user can fix; the message says how."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Benchmark the growth query on a large demo data set (a script, not a pytest test).
+"""Benchmark the growth and retention queries on a large demo data set (a script, not a test).
 
 Run from the project root:
 
@@ -14,13 +14,14 @@ grain (day, week, month), best of --repeat runs, uncached (`growth_table` on a p
 * the unfiltered growth query,
 * growth queries filtered by segment (platform=ios; country=US with event_type in
   session/purchase),
+* retention triangles: exact and unbounded, filtered by platform, and purchase -> purchase,
 * the reference: a plain count of distinct (user, period) pairs, written as a user would,
   `select count(*) from (select distinct user_id, date_trunc('<grain>', event_time)
   from events)`, run through the same `DuckDBBackend.run`.
 
-Targets (from the issue), as the ratio of the growth query's time to the reference's:
-unfiltered within 1.2x, filtered within 2.5x. Each line says PASS or MISS; a miss is
-reported, never turned into a non-zero exit status.
+Targets (from the issues), as the ratio of a query's time to the reference's: growth
+unfiltered within 1.2x, growth filtered within 2.5x, retention within 2x. Each line says PASS
+or MISS; a miss is reported, never turned into a non-zero exit status.
 
 Only the events are loaded: the demo module exposes assignments only through
 `generate_demo`, which holds every event in memory. Data goes under --workdir (default: a
@@ -50,13 +51,24 @@ from queries.backends import DuckDBBackend
 from queries.filters import SegmentFilter
 from queries.growth import GrowthQuery, growth_table
 from queries.periods import Grain
+from queries.retention import RetentionMode, RetentionQuery, retention_table
 
-UNFILTERED_TARGET = 1.2
-FILTERED_TARGET = 2.5
-FILTERS = {
-    "unfiltered": {},
-    "platform=ios": {"platform": ["ios"]},
-    "US+session/purchase": {"country": ["US"], "event_type": ["session", "purchase"]},
+IOS = SegmentFilter.from_mapping({"platform": ["ios"]})
+US_SESSIONS = SegmentFilter.from_mapping({"country": ["US"], "event_type": ["session", "purchase"]})
+PURCHASE = ("purchase",)
+# label: (the query for a grain, target as a multiple of the distinct user-period count)
+CASES: dict[str, tuple[Callable[[Grain], object], float]] = {
+    "growth unfiltered": (lambda grain: GrowthQuery(grain), 1.2),
+    "growth platform=ios": (lambda grain: GrowthQuery(grain, segment=IOS), 2.5),
+    "growth US+session/purchase": (lambda grain: GrowthQuery(grain, segment=US_SESSIONS), 2.5),
+    "retention exact": (lambda grain: RetentionQuery(grain), 2.0),
+    "retention unbounded": (
+        lambda grain: RetentionQuery(grain, mode=RetentionMode.UNBOUNDED), 2.0
+    ),
+    "retention platform=ios": (lambda grain: RetentionQuery(grain, segment=IOS), 2.0),
+    "retention purchase->purchase": (
+        lambda grain: RetentionQuery(grain, start_events=PURCHASE, return_events=PURCHASE), 2.0
+    ),
 }
 EVENTS_FILE = "events.parquet"
 DB_FILE = "benchmark.duckdb"
@@ -135,25 +147,25 @@ def reference_sql(grain: Grain) -> str:
 def benchmark_grain(backend: DuckDBBackend, grain: Grain, repeat: int) -> tuple[list, int]:
     sql = reference_sql(grain)
     runs: dict[str, Callable[[], object]] = {"reference": lambda: backend.run(sql, {})}
-    for label, mapping in FILTERS.items():
-        query = GrowthQuery(grain=grain, segment=SegmentFilter.from_mapping(mapping))
-        runs[label] = lambda query=query: growth_table(backend, query)
+    for label, (make_query, _) in CASES.items():
+        query = make_query(grain)
+        table_of = growth_table if isinstance(query, GrowthQuery) else retention_table
+        runs[label] = lambda query=query, table_of=table_of: table_of(backend, query)
     measured = interleaved_best(repeat, runs)
 
     reference, frame = measured["reference"]
     user_periods = int(frame["user_periods"].iloc[0])
     say(f"  reference distinct user-period count: {reference:7.3f} s ({user_periods:,} rows)")
     timings = []
-    for label, mapping in FILTERS.items():
+    for label, (_, target) in CASES.items():
         seconds, table = measured[label]
-        target = FILTERED_TARGET if mapping else UNFILTERED_TARGET
         timing = Timing(grain.value, label, seconds, reference, target)
         timings.append(timing)
         say(
-            f"  growth {label:<22} {seconds:7.3f} s  {timing.ratio:5.2f}x the count"
+            f"  {label:<29} {seconds:7.3f} s  {timing.ratio:5.2f}x the count"
             f"  (target {target}x)  {timing.verdict}"
         )
-        if not mapping and int(table["active_users"].sum()) != user_periods:
+        if label == "growth unfiltered" and int(table["active_users"].sum()) != user_periods:
             say(
                 f"  WARNING: active users summed over periods ({table['active_users'].sum():,})"
                 " differ from the distinct user-period count"
@@ -163,13 +175,13 @@ def benchmark_grain(backend: DuckDBBackend, grain: Grain, repeat: int) -> tuple[
 
 def print_summary(timings: list[Timing], user_periods: dict[str, int]) -> None:
     say()
-    say("summary (best of runs, seconds; ratio = growth query / distinct count)")
-    header = f"{'grain':<6} {'query':<22} {'growth':>8} {'count':>8} {'ratio':>6} {'target':>7}"
+    say("summary (best of runs, seconds; ratio = query / distinct user-period count)")
+    header = f"{'grain':<6} {'query':<29} {'time':>8} {'count':>8} {'ratio':>6} {'target':>7}"
     say(header)
     say("-" * (len(header) + 6))
     for t in timings:
         say(
-            f"{t.grain:<6} {t.label:<22} {t.seconds:8.3f} {t.reference_seconds:8.3f}"
+            f"{t.grain:<6} {t.label:<29} {t.seconds:8.3f} {t.reference_seconds:8.3f}"
             f" {t.ratio:5.2f}x {t.target:6.1f}x  {t.verdict}"
         )
     say()

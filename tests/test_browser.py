@@ -174,3 +174,48 @@ def test_csv_export_neutralises_formulas_in_the_browser(page):
     assert page.evaluate(neutralise, "@cmd") == "'@cmd"
     assert page.evaluate(neutralise, "web") == "web"
     assert page.evaluate(neutralise, -3.5) == -3.5
+
+
+def heatmap_rows(page) -> list[str]:
+    return page.evaluate(
+        "document.querySelector('#retention-heatmap .js-plotly-plot').data[0].y"
+    )
+
+
+def test_retention_view_switches_grain_and_mode(page, demo_db):
+    from queries.retention import RetentionMode, RetentionQuery, retention_table
+
+    page.click("a.nav-link:has-text('Retention')")
+    page.wait_for_selector("#retention-heatmap .js-plotly-plot")
+    weekly = retention_table(DuckDBBackend(demo_db), RetentionQuery(Grain.WEEK))
+    weekly_cohorts = weekly["cohort_start"].nunique()
+    page.wait_for_function(
+        "n => document.querySelector('#retention-heatmap .js-plotly-plot').data[0].y.length"
+        " === n", arg=min(weekly_cohorts, 60) + 1,
+    )
+    assert heatmap_rows(page)[0] == "Weighted average"
+
+    page.click("label:has-text('Month')")
+    monthly = retention_table(
+        DuckDBBackend(demo_db), RetentionQuery(Grain.MONTH, mode=RetentionMode.UNBOUNDED)
+    )
+    page.wait_for_function(
+        "n => document.querySelector('#retention-heatmap .js-plotly-plot').data[0].y.length"
+        " === n", arg=monthly["cohort_start"].nunique() + 1,
+    )
+    page.click("label:has-text('In period k or later')")
+    first = monthly[monthly["cohort_start"] == monthly["cohort_start"].min()]
+    expected = [round(rate, 6) for rate in first["retention_rate"]]
+    page.wait_for_function(
+        """expected => {
+            const z = document.querySelector('#retention-heatmap .js-plotly-plot').data[0].z[1];
+            return z.length >= expected.length
+                && expected.every((rate, k) => Math.abs(z[k] - rate) < 1e-6);
+        }""",
+        arg=expected,
+    )
+    # Unbounded retention never rises with k.
+    assert list(first["retention_rate"]) == sorted(first["retention_rate"], reverse=True)
+    page.locator("#retention-grid").scroll_into_view_if_needed()
+    header = page.locator("#retention-grid .ag-header-cell-text", has_text="Cohort")
+    header.first.wait_for()

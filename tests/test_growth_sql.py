@@ -10,8 +10,9 @@ import pytest
 
 from app.demo import generate_demo
 from queries.backends import DuckDBBackend
+from queries.errors import ParameterError
 from queries.filters import FilterError, SegmentFilter
-from queries.growth import COLUMNS, GrowthQuery, ParameterError, growth_table
+from queries.growth import COLUMNS, GrowthQuery, growth_table
 from queries.periods import Grain
 
 D = dt.date

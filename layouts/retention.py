@@ -1,0 +1,103 @@
+"""The retention view: controls, the cohort heatmap, the retention curve and the grid."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts.components import data_grid
+
+MODE_OPTIONS = [
+    {"label": "In period k", "value": "exact"},
+    {"label": "In period k or later", "value": "unbounded"},
+]
+VALUE_OPTIONS = [{"label": "%", "value": "rate"}, {"label": "Users", "value": "users"}]
+
+
+def toggle(component_id: str, options: list[dict], value: str) -> dbc.RadioItems:
+    return dbc.RadioItems(
+        id=component_id, options=options, value=value, className="btn-group",
+        inputClassName="btn-check", labelClassName="btn btn-outline-secondary btn-sm",
+        labelCheckedClassName="active",
+    )
+
+
+def control(label: str, component, width) -> dbc.Col:
+    return dbc.Col(
+        [dbc.Label(label, className="filter-label"), html.Div(component)], xs=12, md=width
+    )
+
+
+def controls(event_types: list[str]) -> dbc.Row:
+    return dbc.Row(
+        [
+            control("Counted as retained", toggle(ids.RETENTION_MODE, MODE_OPTIONS, "exact"),
+                    "auto"),
+            control("Show", toggle(ids.RETENTION_VALUES, VALUE_OPTIONS, "rate"), "auto"),
+            control("Cohort event", dcc.Dropdown(
+                id=ids.RETENTION_START_EVENT, options=event_types, placeholder="Any event"), 2),
+            control("Return event", dcc.Dropdown(
+                id=ids.RETENTION_RETURN_EVENT, options=event_types, placeholder="Any event"), 2),
+            control("Periods shown", dbc.Input(
+                id=ids.RETENTION_MAX_PERIODS, type="number", min=1, step=1, value=26,
+                size="sm", debounce=True), 1),
+        ],
+        className="g-3 align-items-end mb-3",
+    )
+
+
+def panel(event_types: list[str]) -> html.Div:
+    return html.Div(
+        [
+            controls(event_types),
+            html.Div(id=ids.RETENTION_STATUS),
+            dbc.Card(
+                dbc.CardBody(dcc.Loading(dcc.Graph(
+                    id=ids.RETENTION_HEATMAP, config={"displaylogo": False}))),
+                className="mb-3",
+            ),
+            dbc.Card(
+                dbc.CardBody([
+                    dbc.Row(control("Overlay cohorts", dcc.Dropdown(
+                        id=ids.RETENTION_OVERLAY, multi=True, placeholder="Pick cohorts to compare"
+                    ), 6)),
+                    dcc.Loading(dcc.Graph(id=ids.RETENTION_CURVE, config={"displaylogo": False})),
+                ]),
+                className="mb-3",
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader(
+                        [
+                            html.Span("Retention table", className="fw-semibold"),
+                            dbc.Button("Download CSV", id=ids.RETENTION_EXPORT, size="sm",
+                                       color="secondary", outline=True),
+                        ],
+                        className="d-flex justify-content-between align-items-center",
+                    ),
+                    dbc.CardBody(dcc.Loading(data_grid(
+                        ids.RETENTION_GRID, [], "retention.csv", fit_columns=False))),
+                ],
+                className="mb-4",
+            ),
+        ]
+    )
+
+
+def grid_columns(period_indexes: list[int], show_counts: bool) -> list[dict]:
+    number = "d3.format(',')(params.value)" if show_counts else "d3.format('.1%')(params.value)"
+    formatter = {"function": f"params.value == null ? '' : {number}"}
+    return [
+        {"field": "cohort_start", "headerName": "Cohort", "pinned": "left"},
+        {"field": "cohort_size", "headerName": "Users", "pinned": "left",
+         "valueFormatter": {"function": "d3.format(',')(params.value)"}},
+        *[
+            {
+                "field": f"k{k}", "headerName": str(k), "valueFormatter": formatter,
+                "width": 84, "minWidth": 70,
+                "cellClassRules": {"incomplete-cell": f"params.data.open_k{k}"},
+            }
+            for k in period_indexes
+        ],
+    ]
