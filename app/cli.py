@@ -14,9 +14,11 @@ from app.validation import LoadError
 from queries.backends import BackendError, DuckDBBackend
 from queries.errors import ParameterError
 from queries.filters import FilterError, SegmentFilter
+from queries.funnel import DEFAULT_STEPS, FunnelQuery, funnel_table
 from queries.growth import GrowthQuery, growth_table
 from queries.periods import Grain
 from queries.retention import RetentionMode, RetentionQuery, retention_table
+from queries.revenue import RevenueQuery, revenue_table, revenue_window, window_table
 
 
 def iso_date(text: str) -> dt.date:
@@ -31,6 +33,13 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be a positive whole number")
     return value
+
+
+def step_list(text: str) -> tuple[str, ...]:
+    steps = tuple(step.strip() for step in text.split(","))
+    if len(steps) < 2 or not all(steps):
+        raise argparse.ArgumentTypeError("give at least two comma-separated event types")
+    return steps
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +92,24 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--start-event", help="event type that puts a user in a cohort")
     retention.add_argument("--return-event", help="event type that counts as coming back")
     add_view_options(retention)
+
+    revenue = tables.add_parser("revenue", help="revenue, orders and AOV per period")
+    revenue.add_argument("--grain", choices=[g.value for g in Grain], default="week")
+    add_view_options(revenue)
+
+    window = tables.add_parser(
+        "revenue-window", help="revenue in a date range against the previous range of equal length"
+    )
+    add_view_options(window)
+
+    funnel = tables.add_parser("funnel", help="an ordered conversion funnel")
+    funnel.add_argument(
+        "--steps", type=step_list, default=",".join(DEFAULT_STEPS),
+        help=f"comma-separated event types (default {','.join(DEFAULT_STEPS)})",
+    )
+    funnel.add_argument("--window-days", type=float, default=7.0,
+                        help="conversion window from step 1, in days (default 7)")
+    add_view_options(funnel)
     return parser
 
 
@@ -139,7 +166,37 @@ def export_retention(backend, args):
     return retention_table(backend, query)
 
 
-EXPORTS = {"growth": export_growth, "retention": export_retention}
+def export_revenue(backend, args):
+    query = RevenueQuery(
+        grain=Grain.parse(args.grain), start=args.start, end=args.end,
+        segment=SegmentFilter.parse(args.filter),
+    )
+    return revenue_table(backend, query)
+
+
+def export_revenue_window(backend, args):
+    if args.start is None or args.end is None:
+        raise ParameterError("revenue-window needs both --start and --end")
+    comparison = revenue_window(backend, args.start, args.end, SegmentFilter.parse(args.filter))
+    return window_table(comparison)
+
+
+def export_funnel(backend, args):
+    steps = args.steps if isinstance(args.steps, tuple) else step_list(args.steps)
+    query = FunnelQuery(
+        steps=steps, window_days=args.window_days, start=args.start, end=args.end,
+        segment=SegmentFilter.parse(args.filter),
+    )
+    return funnel_table(backend, query)
+
+
+EXPORTS = {
+    "growth": export_growth,
+    "retention": export_retention,
+    "revenue": export_revenue,
+    "revenue-window": export_revenue_window,
+    "funnel": export_funnel,
+}
 
 
 def run_export(args, config: Config) -> int:

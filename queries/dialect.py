@@ -45,6 +45,15 @@ class Dialect:
     def in_list(self, column_sql: str, parameter: str) -> str:
         return f"list_contains(${parameter}, {column_sql})"
 
+    def add_seconds(self, timestamp_sql: str, parameter: str) -> str:
+        return f"{timestamp_sql} + ${parameter} * INTERVAL 1 SECOND"
+
+    def seconds_between(self, earlier_sql: str, later_sql: str) -> str:
+        return f"(epoch({later_sql}) - epoch({earlier_sql}))"
+
+    def median(self, expression_sql: str) -> str:
+        return f"median({expression_sql})"
+
     def integer_series(self, low_sql: str, high_sql: str, column: str) -> str:
         """A FROM item yielding one row per integer from low to high inclusive."""
         return f"unnest(generate_series({low_sql}, {high_sql})) AS series({column})"

@@ -1,0 +1,151 @@
+"""Ordered conversion funnels over event types, with a conversion window and a breakdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from queries import schema, sql_files
+from queries.backends import Backend
+from queries.bounds import data_bounds
+from queries.errors import ParameterError
+from queries.filters import ACTIVITY_COLUMN, FilterError, SegmentFilter
+from queries.growth import filterable_columns
+
+COLUMNS = [
+    "step", "event_type", "users", "conversion_from_previous", "conversion_from_first",
+    "median_seconds_from_previous",
+]
+DEFAULT_STEPS = ("page_view", "add_to_cart", "purchase")
+MAX_STEPS = 10
+
+
+@dataclass(frozen=True)
+class FunnelQuery:
+    steps: tuple[str, ...] = DEFAULT_STEPS
+    window_days: float = 7
+    start: dt.date | None = None
+    end: dt.date | None = None
+    segment: SegmentFilter = field(default_factory=SegmentFilter)
+    breakdown: str | None = None
+
+    def __post_init__(self):
+        if not 2 <= len(self.steps) <= MAX_STEPS:
+            raise ParameterError(f"a funnel needs 2 to {MAX_STEPS} steps, not {len(self.steps)}")
+        if any(not step for step in self.steps):
+            raise ParameterError("a funnel step cannot be empty")
+        if not 0 < self.window_days <= 366:
+            raise ParameterError("the conversion window must be between 0 and 366 days")
+        if self.start and self.end and self.start > self.end:
+            raise ParameterError(f"start date {self.start} is after end date {self.end}")
+
+
+def later_steps_sql(backend: Backend, steps: tuple[str, ...]) -> str:
+    blocks = []
+    previous_columns = ["user_id", "breakdown_value", "anchor", "t1"]
+    for step in range(2, len(steps) + 1):
+        blocks.append(sql_files.render(
+            "funnel_step",
+            step=str(step),
+            previous=str(step - 1),
+            previous_columns=", ".join(f"previous.{c}" for c in previous_columns),
+            # A repeated step needs another event, not the one that made the previous step.
+            after=">" if steps[step - 1] == steps[step - 2] else ">=",
+            window_end=backend.dialect.add_seconds("previous.anchor", "window_seconds"),
+        ))
+        previous_columns.append(f"t{step}")
+    return "\n".join(blocks)
+
+
+def step_aggregates_sql(backend: Backend, count: int) -> str:
+    dialect = backend.dialect
+    parts = ["count(*) as users_1"]
+    for step in range(2, count + 1):
+        gap = dialect.seconds_between(f"t{step - 1}", f"t{step}")
+        parts.append(f"count(t{step}) as users_{step}")
+        parts.append(f"{dialect.median(gap)} as median_seconds_{step}")
+    return ",\n    ".join(parts)
+
+
+def funnel_sql(backend: Backend, query: FunnelQuery) -> tuple[str, dict]:
+    dialect = backend.dialect
+    columns = filterable_columns(backend)
+    segment_sql, params = query.segment.to_sql(dialect, columns)
+    steps_filter = SegmentFilter.from_mapping({ACTIVITY_COLUMN: query.steps})
+    step_sql, step_params = steps_filter.to_sql(dialect, columns, prefix="funnel_steps")
+    if query.breakdown and query.breakdown not in schema.segment_columns(backend.event_columns()):
+        raise FilterError(f"cannot break down by {query.breakdown!r}")
+    count = len(query.steps)
+    sql = sql_files.render(
+        "funnel",
+        events=schema.EVENTS,
+        segment_filter=segment_sql,
+        step_filter=step_sql,
+        breakdown_value=dialect.quote(query.breakdown) if query.breakdown else "'all'",
+        later_steps=later_steps_sql(backend, query.steps),
+        step_count=str(count),
+        steps_reached=" + ".join(
+            f"case when t{step} is not null then 1 else 0 end" for step in range(1, count + 1)
+        ),
+        step_aggregates=step_aggregates_sql(backend, count),
+    )
+    bounds = data_bounds(backend)
+    start = query.start or bounds.first_day or dt.date(1970, 1, 1)
+    end = query.end or bounds.last_day or start
+    params |= step_params | {f"step_{i}": step for i, step in enumerate(query.steps, start=1)}
+    params |= {
+        "start_time": dt.datetime.combine(start, dt.time()),
+        "end_time": dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+        "window_seconds": round(query.window_days * 86400),
+    }
+    return dialect.bind_parameters(sql), params
+
+
+def funnel_frame(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
+    """The raw aggregate: one row per breakdown value."""
+    if data_bounds(backend).is_empty:
+        return pd.DataFrame()
+    sql, params = funnel_sql(backend, query)
+    return backend.run(sql, params)
+
+
+def steps_table(row: pd.Series | None, steps: tuple[str, ...]) -> pd.DataFrame:
+    """One row per step: users, conversion from the previous and the first step, median time."""
+    rows = []
+    first = int(row["users_1"]) if row is not None else 0
+    previous = first
+    for number, event_type in enumerate(steps, start=1):
+        users = int(row[f"users_{number}"]) if row is not None else 0
+        median = None if number == 1 or row is None else row[f"median_seconds_{number}"]
+        rows.append({
+            "step": number,
+            "event_type": event_type,
+            "users": users,
+            "conversion_from_previous": users / previous if previous else None,
+            "conversion_from_first": users / first if first else None,
+            "median_seconds_from_previous": None if pd.isna(median) else float(median),
+        })
+        previous = users
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def funnel_table(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
+    """The funnel over everyone (the breakdown, if any, is summed away)."""
+    frame = funnel_frame(backend, replace(query, breakdown=None))
+    return steps_table(frame.iloc[0] if len(frame) else None, query.steps)
+
+
+def funnel_breakdown(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
+    """One steps table per breakdown value, stacked, with a `segment_value` column first."""
+    frame = funnel_frame(backend, query)
+    tables = [
+        steps_table(row, query.steps).assign(segment_value=str(row["breakdown_value"]))
+        for _, row in frame.iterrows()
+    ]
+    if not tables:
+        return pd.DataFrame(columns=["segment_value", *COLUMNS])
+    combined = pd.concat(tables, ignore_index=True)
+    return combined[["segment_value", *COLUMNS]]
+
