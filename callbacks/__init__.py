@@ -1,8 +1,8 @@
 """One module per panel, each with register(app, backend)."""
 
-from callbacks import filters, growth, retention
+from callbacks import filters, funnel, growth, retention, revenue
 
-PANELS = (filters, growth, retention)
+PANELS = (filters, growth, retention, revenue, funnel)
 
 
 def register_all(app, backend) -> None:

@@ -96,3 +96,37 @@ def data_grid(
         },
         className="ag-theme-quartz",
     )
+
+
+def money(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.2f}"
+
+
+def whole(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def window_card(label: str, current, previous, formatter, definition: str, card_id) -> dbc.Col:
+    """Current value of the window against the previous window: absolute and % change."""
+    if current is None or previous is None:
+        change = html.Span("no comparison", className="kpi-change text-muted")
+    else:
+        delta = current - previous
+        pct = f" ({delta / abs(previous):+.1%})" if previous else ""
+        tone = "text-muted" if delta == 0 else ("text-success" if delta > 0 else "text-danger")
+        arrow = "▲" if delta > 0 else ("▼" if delta < 0 else "■")
+        sign = "+" if delta >= 0 else "-"
+        change = html.Span(f"{arrow} {sign}{formatter(abs(delta))}{pct}",
+                           className=f"kpi-change {tone}")
+    info_id = ids.window_tooltip_target(card_id["metric"])
+    body = dbc.CardBody([
+        html.Div([html.Span(label, className="kpi-label"),
+                  html.Span("i", id=info_id, className="kpi-info", tabIndex=0)],
+                 className="d-flex justify-content-between"),
+        html.Div(formatter(current), className="kpi-value"),
+        change,
+        html.Div(f"previous window: {formatter(previous)}", className="kpi-period"),
+        dbc.Tooltip(definition, target=info_id, placement="top"),
+    ])
+    return dbc.Col(dbc.Card(body, id=card_id, className="kpi-card h-100"), xs=6, md=3,
+                   className="mb-3")

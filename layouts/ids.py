@@ -12,6 +12,7 @@ DATE_RANGE_START_INPUT = "date-range-start"
 DATE_RANGE_END_INPUT = "date-range-end"
 ACTIVITY_EVENTS = "activity-events"
 FILTER_MESSAGE = "filter-message"
+QUICK_RANGE_TYPE = "quick-range"
 SEGMENT_FILTER_TYPE = "segment-filter"
 
 # Growth view
@@ -23,6 +24,11 @@ GROWTH_GRID = "growth-grid"
 GROWTH_EXPORT = "growth-export"
 
 KPI_TYPE = "kpi-card"
+
+
+def quick_range(days: int) -> dict:
+    """Days 0 means the whole data span."""
+    return {"type": QUICK_RANGE_TYPE, "days": days}
 
 
 def segment_filter(column: str) -> dict:
@@ -53,3 +59,32 @@ RETENTION_CURVE = "retention-curve"
 RETENTION_OVERLAY = "retention-overlay-cohorts"
 RETENTION_GRID = "retention-grid"
 RETENTION_EXPORT = "retention-export"
+
+
+# Revenue view
+REVENUE_STATUS = "revenue-status"
+REVENUE_KPIS = "revenue-kpis"
+REVENUE_BREAKDOWN = "revenue-breakdown"
+REVENUE_OVERLAY_PREVIOUS = "revenue-overlay-previous"
+REVENUE_TREND = "revenue-trend"
+REVENUE_WINDOW_CHART = "revenue-window-chart"
+REVENUE_GRID = "revenue-grid"
+REVENUE_EXPORT = "revenue-export"
+
+# Funnel (in the revenue view)
+FUNNEL_STATUS = "funnel-status"
+FUNNEL_STEPS = "funnel-steps"
+FUNNEL_WINDOW_DAYS = "funnel-window-days"
+FUNNEL_BREAKDOWN = "funnel-breakdown"
+FUNNEL_CHART = "funnel-chart"
+FUNNEL_BREAKDOWN_CHART = "funnel-breakdown-chart"
+FUNNEL_GRID = "funnel-grid"
+FUNNEL_EXPORT = "funnel-export"
+
+
+def window_card(metric: str) -> dict:
+    return {"type": "window-card", "metric": metric}
+
+
+def window_tooltip_target(metric: str) -> str:
+    return f"window-info-{metric}"

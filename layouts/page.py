@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts import growth, ids, retention
+from layouts import growth, ids, retention, revenue
 from layouts.components import empty_state, error_card
 from queries.options import FilterOptions
 from queries.periods import Grain
@@ -47,6 +47,20 @@ def grain_toggle() -> dbc.RadioItems:
     )
 
 
+QUICK_RANGES = ((7, "7d"), (28, "28d"), (90, "90d"), (0, "All"))
+
+
+def quick_ranges() -> dbc.ButtonGroup:
+    return dbc.ButtonGroup(
+        [
+            dbc.Button(label, id=ids.quick_range(days), size="sm", color="light",
+                       title=f"last {days} days of data" if days else "all data")
+            for days, label in QUICK_RANGES
+        ],
+        className="ms-2 quick-ranges",
+    )
+
+
 def date_range(options: FilterOptions) -> dcc.DatePickerRange:
     return dcc.DatePickerRange(
         id=ids.DATE_RANGE,
@@ -82,7 +96,11 @@ def filter_bar(options: FilterOptions) -> dbc.Card:
     )
     columns = [
         labelled("Grain", html.Div(grain_toggle()), {"xs": 12, "md": "auto"}),
-        labelled("Date range", date_range(options), {"xs": 12, "md": "auto"}),
+        labelled(
+            "Date range",
+            html.Div([date_range(options), quick_ranges()], className="d-flex align-items-center"),
+            {"xs": 12, "md": "auto"},
+        ),
         labelled("Activity counts", activity, {"xs": 12, "md": 2}),
         *[segment_dropdown(column, values) for column, values in options.segments.items()],
     ]
@@ -112,6 +130,8 @@ def page(title: str, options: FilterOptions) -> html.Div:
                         dbc.Tab(growth.panel(), label="Growth", tab_id="growth"),
                         dbc.Tab(retention.panel(options.event_types), label="Retention",
                                 tab_id="retention"),
+                        dbc.Tab(revenue.panel(options.event_types, list(options.segments)),
+                                label="Revenue & funnel", tab_id="revenue"),
                     ],
                     id=ids.VIEW_TABS,
                     active_tab="growth",

@@ -153,7 +153,7 @@ def test_start_after_end_shows_inline_message(page):
     page.keyboard.press("Enter")
     page.wait_for_selector("#filter-message .alert")
     assert "after the end date" in page.inner_text("#filter-message")
-    assert page.locator(".kpi-card").count() == 7  # the views stay as they were
+    assert page.locator("#growth-kpis .kpi-card").count() == 7  # the views stay as they were
 
 
 def test_grid_downloads_csv(page, tmp_path):
@@ -219,3 +219,47 @@ def test_retention_view_switches_grain_and_mode(page, demo_db):
     page.locator("#retention-grid").scroll_into_view_if_needed()
     header = page.locator("#retention-grid .ag-header-cell-text", has_text="Cohort")
     header.first.wait_for()
+
+
+def test_revenue_view_window_cards_breakdown_and_funnel(page, demo_db):
+    import duckdb
+
+    from queries.funnel import FunnelQuery, funnel_table
+
+    page.click("a.nav-link:has-text('Revenue')")
+    page.click("button:has-text('28d')")
+    page.wait_for_function(
+        "() => document.querySelector('#date-range-start').value === '2025-05-22'"
+    )
+    # Independently: plain SQL over the stored events, 22 May - 18 June against the 28 days
+    # before (24 April - 21 May).
+    with duckdb.connect(str(demo_db), read_only=True) as connection:
+        current, previous = connection.execute(
+            "select sum(revenue) filter (where event_time >= '2025-05-22'),"
+            " sum(revenue) filter (where event_time < '2025-05-22') from events"
+            " where event_time >= '2025-04-24' and event_time < '2025-06-19'"
+        ).fetchall()[0]
+    revenue_card = "[id='{\"metric\":\"revenue\",\"type\":\"window-card\"}']"
+    page.wait_for_function(
+        "([selector, text]) => document.querySelector(selector)?.innerText.includes(text)",
+        arg=[revenue_card, f"{current:,.2f}"],
+    )
+    assert f"previous window: {previous:,.2f}" in page.inner_text(revenue_card)
+    assert "still in progress" in page.inner_text("#revenue-status")
+
+    page.click("#revenue-breakdown")
+    page.click(".dash-dropdown-option:has-text('platform'), [role=option]:has-text('platform')")
+    page.wait_for_function(
+        "() => document.querySelector('#revenue-trend .js-plotly-plot').data"
+        ".filter(trace => trace.type === 'bar').length >= 4"  # 3 platforms + orders
+    )
+
+    expected = funnel_table(
+        DuckDBBackend(demo_db),
+        FunnelQuery(start=dt.date(2025, 5, 22), end=dt.date(2025, 6, 18)),
+    )
+    page.wait_for_function(
+        "users => JSON.stringify(Array.from(document.querySelector("
+        "'#funnel-chart .js-plotly-plot').data[0].x)) === JSON.stringify(users)",
+        arg=[int(users) for users in expected["users"]],
+    )

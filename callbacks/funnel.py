@@ -1,0 +1,85 @@
+"""Conversion funnel: ordered steps within a window, overall and per segment."""
+
+from __future__ import annotations
+
+import logging
+
+from dash import Input, Output, no_update
+
+from callbacks.view_state import filter_bar_inputs, growth_query
+from layouts import ids, revenue_charts
+from layouts.charts import empty_figure
+from layouts.components import empty_state, error_card
+from queries.backends import BackendError
+from queries.errors import ParameterError
+from queries.filters import ACTIVITY_COLUMN, FilterError
+from queries.funnel import FunnelQuery, funnel_breakdown, funnel_table
+
+log = logging.getLogger(__name__)
+
+
+def funnel_query(filter_values, steps, window_days, breakdown) -> FunnelQuery:
+    view = growth_query(*filter_values)
+    try:
+        window = float(window_days)
+    except (TypeError, ValueError):
+        raise ParameterError("the conversion window must be a number of days") from None
+    # The funnel's steps say which event types matter; the activity filter does not apply.
+    segment = view.segment.with_values(ACTIVITY_COLUMN, [])
+    return FunnelQuery(tuple(steps or ()), window, view.start, view.end, segment, breakdown)
+
+
+def rows(table) -> list[dict]:
+    return table.astype(object).where(table.notna(), None).to_dict("records")
+
+
+def register(app, backend) -> None:
+    @app.callback(
+        Output(ids.FUNNEL_STATUS, "children"),
+        Output(ids.FUNNEL_CHART, "figure"),
+        Output(ids.FUNNEL_BREAKDOWN_CHART, "figure"),
+        Output(ids.FUNNEL_GRID, "rowData"),
+        *filter_bar_inputs(),
+        Input(ids.FUNNEL_STEPS, "value"),
+        Input(ids.FUNNEL_WINDOW_DAYS, "value"),
+        Input(ids.FUNNEL_BREAKDOWN, "value"),
+    )
+    def update_funnel(grain, start, end, activity, segment_values, segment_ids, steps,
+                      window_days, breakdown):
+        filter_values = (grain, start, end, activity, segment_values, segment_ids)
+        try:
+            query = funnel_query(filter_values, steps, window_days, breakdown)
+        except ParameterError as error:
+            if "start date" in str(error):
+                return (no_update,) * 4  # the filter bar explains what to fix
+            message = str(error)
+            return empty_state(message), empty_figure(message), empty_figure(message), []
+        try:
+            overall = funnel_table(backend, query)
+            by_segment = funnel_breakdown(backend, query) if breakdown else None
+        except (BackendError, FilterError) as error:
+            message = str(error)
+            return (error_card("The funnel could not be loaded", message),
+                    empty_figure(message), empty_figure(message), [])
+        except Exception:  # the rest of the page must keep working
+            log.exception("funnel query failed")
+            message = "An unexpected error occurred; the server log has the details."
+            return (error_card("The funnel could not be loaded", message),
+                    empty_figure(message), empty_figure(message), [])
+        table = overall.assign(segment_value="all")
+        grid = rows(table) + (rows(by_segment) if by_segment is not None else [])
+        return (
+            None,
+            revenue_charts.funnel_figure(overall),
+            revenue_charts.funnel_breakdown_figure(
+                by_segment if by_segment is not None else table),
+            grid,
+        )
+
+    @app.callback(
+        Output(ids.FUNNEL_GRID, "exportDataAsCsv"),
+        Input(ids.FUNNEL_EXPORT, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def export_funnel_csv(_clicks):
+        return True

@@ -1,0 +1,130 @@
+"""Revenue view: window KPI cards, the trend with a breakdown, and daily window comparison."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, no_update
+
+from callbacks.view_state import filter_bar_inputs, growth_query
+from layouts import ids, revenue_charts
+from layouts.charts import empty_figure
+from layouts.components import empty_state, error_card, money, whole, window_card
+from queries.backends import BackendError
+from queries.bounds import data_bounds
+from queries.errors import ParameterError
+from queries.filters import FilterError
+from queries.periods import Grain, first_incomplete_period, period_index, period_start
+from queries.revenue import (
+    RevenueQuery,
+    WindowComparison,
+    revenue_breakdown,
+    revenue_trend,
+    revenue_window,
+)
+
+log = logging.getLogger(__name__)
+
+
+def window_cards(comparison: WindowComparison) -> list:
+    metrics = [
+        ("revenue", "Revenue", comparison.revenue, comparison.previous_revenue, money,
+         "Sum of revenue over events in the window."),
+        ("orders", "Orders", comparison.orders, comparison.previous_orders, whole,
+         "Events with a revenue value."),
+        ("aov", "Average order value", comparison.aov, comparison.previous_aov, money,
+         "Revenue / orders."),
+        ("paying_users", "Paying users", comparison.paying_users,
+         comparison.previous_paying_users, whole, "Distinct users with at least one order."),
+    ]
+    return [
+        window_card(label, current, previous, formatter, definition, ids.window_card(metric))
+        for metric, label, current, previous, formatter, definition in metrics
+    ]
+
+
+def partial_window_notes(comparison: WindowComparison, grain: Grain) -> list[str]:
+    """Say so whenever the current window is not a full one, so no partial set is compared
+    silently against a full one."""
+    notes = []
+    if comparison.days_with_data < comparison.days:
+        notes.append(
+            f"The data ends on {comparison.data_end:%d %b %Y}: the selected window has data for"
+            f" {comparison.days_with_data} of its {comparison.days} days, against a full previous"
+            " window."
+        )
+    end_period = period_index(min(comparison.end, comparison.data_end), grain)
+    if end_period >= first_incomplete_period(comparison.data_end, grain):
+        started = period_start(end_period, grain)
+        notes.append(
+            f"The range ends in the {grain.value} starting {started:%d %b %Y}, which is still"
+            " in progress (shaded in the trend)."
+        )
+    return notes
+
+
+def status(notes: list[str]):
+    if not notes:
+        return None
+    return dbc.Alert([dbc.Row(note) for note in notes], color="warning",
+                     className="py-2 small revenue-partial-note")
+
+
+def render(backend, query: RevenueQuery, breakdown_column, overlay_previous):
+    trend = revenue_trend(backend, query)
+    if trend.empty or not trend["active_users"].any():
+        message = "No events in this date range and segment."
+        return empty_state(message), [], empty_figure(message), empty_figure(message), []
+    bounds = data_bounds(backend)
+    start, end = query.start or bounds.first_day, query.end or bounds.last_day
+    comparison = revenue_window(backend, start, end, query.segment)
+    daily_query = replace(query, grain=Grain.DAY, start=comparison.previous_start, end=end)
+    daily = revenue_trend(backend, daily_query)
+    breakdown = revenue_breakdown(backend, query, breakdown_column) if breakdown_column else None
+    grid = trend.assign(period_start=trend["period_start"].astype(str))
+    return (
+        status(partial_window_notes(comparison, query.grain)),
+        window_cards(comparison),
+        revenue_charts.trend_figure(trend, breakdown, query.grain.value),
+        revenue_charts.window_figure(daily, comparison, overlay_previous),
+        grid.astype(object).where(grid.notna(), None).to_dict("records"),
+    )
+
+
+def register(app, backend) -> None:
+    @app.callback(
+        Output(ids.REVENUE_STATUS, "children"),
+        Output(ids.REVENUE_KPIS, "children"),
+        Output(ids.REVENUE_TREND, "figure"),
+        Output(ids.REVENUE_WINDOW_CHART, "figure"),
+        Output(ids.REVENUE_GRID, "rowData"),
+        *filter_bar_inputs(),
+        Input(ids.REVENUE_BREAKDOWN, "value"),
+        Input(ids.REVENUE_OVERLAY_PREVIOUS, "value"),
+    )
+    def update_revenue(grain, start, end, activity, segment_values, segment_ids, breakdown,
+                       overlay_previous):
+        try:
+            view = growth_query(grain, start, end, activity, segment_values, segment_ids)
+            query = RevenueQuery(view.grain, view.start, view.end, view.segment)
+        except ParameterError:
+            return (no_update,) * 5  # the filter bar explains what to fix
+        try:
+            return render(backend, query, breakdown, bool(overlay_previous))
+        except (BackendError, FilterError) as error:
+            card, figure = error_card("Revenue could not be loaded", str(error)), str(error)
+        except Exception:  # the rest of the page must keep working
+            log.exception("revenue query failed")
+            figure = "An unexpected error occurred; the server log has the details."
+            card = error_card("Revenue could not be loaded", figure)
+        return card, [], empty_figure(figure), empty_figure(figure), []
+
+    @app.callback(
+        Output(ids.REVENUE_GRID, "exportDataAsCsv"),
+        Input(ids.REVENUE_EXPORT, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def export_revenue_csv(_clicks):
+        return True

@@ -1,0 +1,126 @@
+"""The revenue view: window KPI cards, the trend with a breakdown, and the conversion funnel."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts.components import data_grid
+from queries.funnel import DEFAULT_STEPS
+
+MONEY = {"function": "params.value == null ? '' : d3.format(',.2f')(params.value)"}
+COUNT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
+PERCENT = {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
+DURATION = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value) + ' s'"}
+
+REVENUE_COLUMNS = [
+    {"field": "period_start", "headerName": "Period start", "pinned": "left"},
+    {"field": "revenue", "headerName": "Revenue", "valueFormatter": MONEY},
+    {"field": "orders", "headerName": "Orders", "valueFormatter": COUNT},
+    {"field": "paying_users", "headerName": "Paying users", "valueFormatter": COUNT},
+    {"field": "active_users", "headerName": "Active users", "valueFormatter": COUNT},
+    {"field": "aov", "headerName": "AOV", "valueFormatter": MONEY},
+    {"field": "arpu", "headerName": "ARPU", "valueFormatter": MONEY},
+    {"field": "is_complete", "headerName": "Complete"},
+]
+FUNNEL_COLUMNS = [
+    {"field": "segment_value", "headerName": "Segment"},
+    {"field": "step", "headerName": "Step"},
+    {"field": "event_type", "headerName": "Event"},
+    {"field": "users", "headerName": "Users", "valueFormatter": COUNT},
+    {"field": "conversion_from_previous", "headerName": "From previous",
+     "valueFormatter": PERCENT},
+    {"field": "conversion_from_first", "headerName": "From first", "valueFormatter": PERCENT},
+    {"field": "median_seconds_from_previous", "headerName": "Median time from previous",
+     "valueFormatter": DURATION},
+]
+
+
+def labelled(label: str, component, **width) -> dbc.Col:
+    return dbc.Col([dbc.Label(label, className="filter-label"), html.Div(component)], **width)
+
+
+def grid_card(title: str, grid, button_id: str) -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                [
+                    html.Span(title, className="fw-semibold"),
+                    dbc.Button("Download CSV", id=button_id, size="sm", color="secondary",
+                               outline=True),
+                ],
+                className="d-flex justify-content-between align-items-center",
+            ),
+            dbc.CardBody(dcc.Loading(grid)),
+        ],
+        className="mb-4",
+    )
+
+
+def revenue_section(segment_columns: list[str]) -> html.Div:
+    controls = dbc.Row(
+        [
+            labelled("Break down by", dcc.Dropdown(
+                id=ids.REVENUE_BREAKDOWN, options=segment_columns, placeholder="No breakdown"),
+                xs=12, md=3),
+            labelled("Previous window", dbc.Switch(
+                id=ids.REVENUE_OVERLAY_PREVIOUS, label="Overlay day by day", value=True),
+                xs=12, md=3),
+        ],
+        className="g-3 align-items-end mb-3",
+    )
+    return html.Div(
+        [
+            controls,
+            html.Div(id=ids.REVENUE_STATUS),
+            dcc.Loading(dbc.Row(id=ids.REVENUE_KPIS, className="g-3 mb-1"), type="dot"),
+            dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
+                id=ids.REVENUE_TREND, config={"displaylogo": False}))), className="mb-3"),
+            dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
+                id=ids.REVENUE_WINDOW_CHART, config={"displaylogo": False}))), className="mb-3"),
+            grid_card("Revenue table", data_grid(ids.REVENUE_GRID, REVENUE_COLUMNS, "revenue.csv"),
+                      ids.REVENUE_EXPORT),
+        ]
+    )
+
+
+def funnel_section(event_types: list[str], segment_columns: list[str]) -> html.Div:
+    default_steps = [step for step in DEFAULT_STEPS if step in event_types] or event_types[:3]
+    controls = dbc.Row(
+        [
+            labelled("Funnel steps, in order", dcc.Dropdown(
+                id=ids.FUNNEL_STEPS, options=event_types, value=default_steps, multi=True),
+                xs=12, md=5),
+            labelled("Conversion window (days)", dbc.Input(
+                id=ids.FUNNEL_WINDOW_DAYS, type="number", min=0.01, max=366, step="any",
+                value=7, size="sm", debounce=True), xs=6, md=2),
+            labelled("Break down by", dcc.Dropdown(
+                id=ids.FUNNEL_BREAKDOWN, options=segment_columns, placeholder="No breakdown"),
+                xs=6, md=3),
+        ],
+        className="g-3 align-items-end mb-3",
+    )
+    return html.Div(
+        [
+            html.H5("Conversion funnel", className="mt-2"),
+            controls,
+            html.Div(id=ids.FUNNEL_STATUS),
+            dbc.Row(
+                [
+                    dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
+                        id=ids.FUNNEL_CHART, config={"displaylogo": False})))), md=6),
+                    dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
+                        id=ids.FUNNEL_BREAKDOWN_CHART, config={"displaylogo": False})))), md=6),
+                ],
+                className="g-3 mb-3",
+            ),
+            grid_card("Funnel table", data_grid(ids.FUNNEL_GRID, FUNNEL_COLUMNS, "funnel.csv"),
+                      ids.FUNNEL_EXPORT),
+        ]
+    )
+
+
+def panel(event_types: list[str], segment_columns: list[str]) -> html.Div:
+    return html.Div([revenue_section(segment_columns), funnel_section(event_types,
+                                                                       segment_columns)])
