@@ -13,6 +13,7 @@ from app.csv_export import write_csv
 from app.validation import LoadError
 from queries.backends import BackendError, DuckDBBackend
 from queries.errors import ParameterError
+from queries.experiments import ExperimentQuery, parse_declared, run_experiment
 from queries.filters import FilterError, SegmentFilter
 from queries.funnel import DEFAULT_STEPS, FunnelQuery, funnel_table
 from queries.growth import GrowthQuery, growth_table
@@ -110,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     funnel.add_argument("--window-days", type=float, default=7.0,
                         help="conversion window from step 1, in days (default 7)")
     add_view_options(funnel)
+
+    ab = tables.add_parser("ab", help="an experiment's variants with lift, p-value and SRM check")
+    ab.add_argument("--experiment", required=True)
+    ab.add_argument("--conversion-event", default="purchase")
+    ab.add_argument("--control", help="the control variant (default: control, else A, else first)")
+    ab.add_argument("--window-days", type=float, help="count conversions within N days")
+    add_view_options(ab)
     return parser
 
 
@@ -148,7 +156,7 @@ def run_demo(args, config: Config) -> int:
     return 0
 
 
-def export_growth(backend, args):
+def export_growth(backend, args, config: Config):
     query = GrowthQuery(
         grain=Grain.parse(args.grain), start=args.start, end=args.end,
         segment=SegmentFilter.parse(args.filter),
@@ -156,7 +164,7 @@ def export_growth(backend, args):
     return growth_table(backend, query)
 
 
-def export_retention(backend, args):
+def export_retention(backend, args, config: Config):
     query = RetentionQuery(
         grain=Grain.parse(args.grain), start=args.start, end=args.end,
         segment=SegmentFilter.parse(args.filter), mode=RetentionMode.parse(args.mode),
@@ -166,7 +174,7 @@ def export_retention(backend, args):
     return retention_table(backend, query)
 
 
-def export_revenue(backend, args):
+def export_revenue(backend, args, config: Config):
     query = RevenueQuery(
         grain=Grain.parse(args.grain), start=args.start, end=args.end,
         segment=SegmentFilter.parse(args.filter),
@@ -174,14 +182,14 @@ def export_revenue(backend, args):
     return revenue_table(backend, query)
 
 
-def export_revenue_window(backend, args):
+def export_revenue_window(backend, args, config: Config):
     if args.start is None or args.end is None:
         raise ParameterError("revenue-window needs both --start and --end")
     comparison = revenue_window(backend, args.start, args.end, SegmentFilter.parse(args.filter))
     return window_table(comparison)
 
 
-def export_funnel(backend, args):
+def export_funnel(backend, args, config: Config):
     steps = args.steps if isinstance(args.steps, tuple) else step_list(args.steps)
     query = FunnelQuery(
         steps=steps, window_days=args.window_days, start=args.start, end=args.end,
@@ -190,17 +198,27 @@ def export_funnel(backend, args):
     return funnel_table(backend, query)
 
 
+def export_ab(backend, args, config: Config):
+    query = ExperimentQuery(
+        experiment=args.experiment, conversion_event=args.conversion_event,
+        control=args.control, start=args.start, end=args.end, window_days=args.window_days,
+        segment=SegmentFilter.parse(args.filter),
+    )
+    return run_experiment(backend, query, parse_declared(config.experiments)).table
+
+
 EXPORTS = {
     "growth": export_growth,
     "retention": export_retention,
     "revenue": export_revenue,
     "revenue-window": export_revenue_window,
     "funnel": export_funnel,
+    "ab": export_ab,
 }
 
 
 def run_export(args, config: Config) -> int:
-    frame = EXPORTS[args.table](DuckDBBackend(config.duckdb_path), args)
+    frame = EXPORTS[args.table](DuckDBBackend(config.duckdb_path), args, config)
     target = args.output.open("w", newline="") if args.output else nullcontext(sys.stdout)
     with target as handle:
         write_csv(frame, handle)

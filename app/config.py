@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +20,8 @@ class Config:
     cache_timeout_seconds: int = 24 * 3600
     demo_users: int = 20_000
     title: str = "Growth analytics"
-    extra: dict = field(default_factory=dict)
+    # Declared experiments (JSON): expected weights, and salt/start for hashed assignment.
+    experiments: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:
@@ -35,8 +37,20 @@ class Config:
             cache_timeout_seconds=int(env.get("CACHE_TIMEOUT", defaults.cache_timeout_seconds)),
             demo_users=int(env.get("DEMO_USERS", defaults.demo_users)),
             title=env.get("APP_TITLE", defaults.title),
+            experiments=read_experiments(env),
         )
 
     def with_db(self, path: str | Path | None) -> Config:
         """The config with `--db` applied: it wins over DUCKDB_PATH."""
         return self if path is None else replace(self, duckdb_path=Path(path))
+
+
+def read_experiments(env) -> dict:
+    """EXPERIMENTS holds the JSON itself; EXPERIMENTS_FILE names a file holding it."""
+    text = env.get("EXPERIMENTS")
+    if not text and env.get("EXPERIMENTS_FILE"):
+        text = Path(env["EXPERIMENTS_FILE"]).read_text()
+    try:
+        return json.loads(text) if text else {}
+    except json.JSONDecodeError as error:
+        raise ValueError(f"EXPERIMENTS is not valid JSON: {error}") from None

@@ -14,6 +14,7 @@ from app.config import PROJECT_ROOT, Config
 from layouts.page import page, unavailable_page
 from queries.backends import BackendError, DuckDBBackend
 from queries.cache import CachedBackend
+from queries.experiments import experiment_names, parse_declared
 from queries.options import filter_options
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,18 @@ def create_app(config: Config | None = None) -> Dash:
     )
     backend = build_backend(config)
     dash_app.layout = lambda: serve_layout(backend, config)
-    callbacks.register_all(dash_app, backend)
+    callbacks.register_all(dash_app, backend, config)
     return dash_app
 
 
 def serve_layout(backend, config: Config):
     try:
         options = filter_options(backend)
+        experiments = experiment_names(backend, parse_declared(config.experiments))
     except BackendError as error:
         return unavailable_page(config.title, str(error))
     except Exception:  # the page must render even when the backend is broken
         log.exception("could not read filter options")
         return unavailable_page(config.title, "Unexpected error; see the server log.")
-    return page(config.title, options)
+    return page(config.title, options, experiments)
 

@@ -12,7 +12,7 @@ from layouts import ids
 from queries.errors import ParameterError
 
 
-def register(app, backend) -> None:
+def register(app, backend, config) -> None:
     @app.callback(
         Output(ids.FILTER_MESSAGE, "children"),
         *filter_bar_inputs(),

@@ -33,7 +33,7 @@ def rows(table) -> list[dict]:
     return table.astype(object).where(table.notna(), None).to_dict("records")
 
 
-def register(app, backend) -> None:
+def register(app, backend, config) -> None:
     @app.callback(
         Output(ids.FUNNEL_STATUS, "children"),
         Output(ids.FUNNEL_CHART, "figure"),

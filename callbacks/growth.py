@@ -63,7 +63,7 @@ def failure(status, message: str):
     return status, [], empty, [], [], no_update
 
 
-def register(app, backend) -> None:
+def register(app, backend, config) -> None:
     @app.callback(
         Output(ids.GROWTH_STATUS, "children"),
         Output(ids.GROWTH_KPIS, "children"),

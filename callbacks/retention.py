@@ -87,7 +87,7 @@ def failure(status, message: str):
     return status, empty, empty, [], [], [], no_update
 
 
-def register(app, backend) -> None:
+def register(app, backend, config) -> None:
     @app.callback(
         Output(ids.RETENTION_STATUS, "children"),
         Output(ids.RETENTION_HEATMAP, "figure"),

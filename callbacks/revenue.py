@@ -93,7 +93,7 @@ def render(backend, query: RevenueQuery, breakdown_column, overlay_previous):
     )
 
 
-def register(app, backend) -> None:
+def register(app, backend, config) -> None:
     @app.callback(
         Output(ids.REVENUE_STATUS, "children"),
         Output(ids.REVENUE_KPIS, "children"),

@@ -88,3 +88,20 @@ def window_card(metric: str) -> dict:
 
 def window_tooltip_target(metric: str) -> str:
     return f"window-info-{metric}"
+
+
+# Experiments view
+EXPERIMENT = "experiment-select"
+EXPERIMENT_CONVERSION_EVENT = "experiment-conversion-event"
+EXPERIMENT_CONTROL = "experiment-control"
+EXPERIMENT_WINDOW_DAYS = "experiment-window-days"
+EXPERIMENT_ALERTS = "experiment-alerts"
+EXPERIMENT_VERDICT = "experiment-verdict"
+EXPERIMENT_LIFT_CHART = "experiment-lift-chart"
+EXPERIMENT_CUMULATIVE_CHART = "experiment-cumulative-chart"
+EXPERIMENT_POWER = "experiment-power"
+EXPERIMENT_PLANNED_EFFECT = "experiment-planned-effect"
+EXPERIMENT_PLAN = "experiment-plan"
+EXPERIMENT_GRID = "experiment-grid"
+EXPERIMENT_EXPORT = "experiment-export"
+EXPERIMENT_SRM_BANNER = "experiment-srm-banner"

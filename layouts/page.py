@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts import growth, ids, retention, revenue
+from layouts import experiments, growth, ids, retention, revenue
 from layouts.components import empty_state, error_card
 from queries.options import FilterOptions
 from queries.periods import Grain
@@ -115,7 +115,7 @@ def filter_bar(options: FilterOptions) -> dbc.Card:
     )
 
 
-def page(title: str, options: FilterOptions) -> html.Div:
+def page(title: str, options: FilterOptions, experiment_names: list[str]) -> html.Div:
     if not options.events:
         body = empty_state(
             "No events loaded yet. Run `python -m app demo` for demo data or "
@@ -132,6 +132,8 @@ def page(title: str, options: FilterOptions) -> html.Div:
                                 tab_id="retention"),
                         dbc.Tab(revenue.panel(options.event_types, list(options.segments)),
                                 label="Revenue & funnel", tab_id="revenue"),
+                        dbc.Tab(experiments.panel(experiment_names, options.event_types),
+                                label="Experiments", tab_id="experiments"),
                     ],
                     id=ids.VIEW_TABS,
                     active_tab="growth",

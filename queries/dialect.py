@@ -54,6 +54,11 @@ class Dialect:
     def median(self, expression_sql: str) -> str:
         return f"median({expression_sql})"
 
+    def hash_bucket(self, salt_sql: str, user_sql: str) -> str:
+        """A number in [0, 1) from the first 32 bits of md5(salt || user), as on every backend."""
+        hex_prefix = f"substr(md5({salt_sql} || {user_sql}), 1, 8)"
+        return f"(CAST('0x' || {hex_prefix} AS BIGINT) / 4294967296.0)"
+
     def integer_series(self, low_sql: str, high_sql: str, column: str) -> str:
         """A FROM item yielding one row per integer from low to high inclusive."""
         return f"unnest(generate_series({low_sql}, {high_sql})) AS series({column})"

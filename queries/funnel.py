@@ -13,6 +13,7 @@ from queries.bounds import data_bounds
 from queries.errors import ParameterError
 from queries.filters import ACTIVITY_COLUMN, FilterError, SegmentFilter
 from queries.growth import filterable_columns
+from queries.revenue import NO_SEGMENT
 
 COLUMNS = [
     "step", "event_type", "users", "conversion_from_previous", "conversion_from_first",
@@ -51,8 +52,8 @@ def later_steps_sql(backend: Backend, steps: tuple[str, ...]) -> str:
             step=str(step),
             previous=str(step - 1),
             previous_columns=", ".join(f"previous.{c}" for c in previous_columns),
-            # A repeated step needs another event, not the one that made the previous step.
-            after=">" if steps[step - 1] == steps[step - 2] else ">=",
+            # A step repeating an earlier one needs another event, not the one already used.
+            after=">" if steps[step - 1] in steps[: step - 1] else ">=",
             window_end=backend.dialect.add_seconds("previous.anchor", "window_seconds"),
         ))
         previous_columns.append(f"t{step}")
@@ -137,11 +138,15 @@ def funnel_table(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
     return steps_table(frame.iloc[0] if len(frame) else None, query.steps)
 
 
+def segment_label(value) -> str:
+    return NO_SEGMENT if value is None or pd.isna(value) else str(value)
+
+
 def funnel_breakdown(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
     """One steps table per breakdown value, stacked, with a `segment_value` column first."""
     frame = funnel_frame(backend, query)
     tables = [
-        steps_table(row, query.steps).assign(segment_value=str(row["breakdown_value"]))
+        steps_table(row, query.steps).assign(segment_value=segment_label(row["breakdown_value"]))
         for _, row in frame.iterrows()
     ]
     if not tables:

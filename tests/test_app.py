@@ -142,7 +142,7 @@ def growth_callbacks_update(backend, **inputs):
 
             return decorate
 
-    growth_callbacks.register(Recorder(), backend)
+    growth_callbacks.register(Recorder(), backend, Config())
     update = captured["functions"][0]
     values = {"grain": "week", "start": None, "end": None, "activity": None,
               "segment_values": [], "segment_ids": []} | inputs

@@ -49,9 +49,11 @@ def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60)
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    data = generate_demo(users=2000, seed=11, end_date=DATA_END)
+    # Big enough for the demo's onboarding_flow sample-ratio mismatch to be significant.
+    data = generate_demo(users=8000, seed=11, end_date=DATA_END)
     path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
-    load(path, Source("demo-events", table=data.events))
+    load(path, Source("demo-events", table=data.events),
+         Source("demo-assignments", table=data.assignments))
     return path
 
 
@@ -262,4 +264,21 @@ def test_revenue_view_window_cards_breakdown_and_funnel(page, demo_db):
         "users => JSON.stringify(Array.from(document.querySelector("
         "'#funnel-chart .js-plotly-plot').data[0].x)) === JSON.stringify(users)",
         arg=[int(users) for users in expected["users"]],
+    )
+
+
+def test_experiments_panel_shows_verdict_and_loud_srm_banner(page, demo_db):
+    page.click("a.nav-link:has-text('Experiments')")
+    page.wait_for_selector("#experiment-verdict .verdict-line")
+    assert "chance to beat control" in page.inner_text("#experiment-verdict")
+    assert page.locator("#experiment-srm-banner").count() == 0
+
+    page.click("#experiment-select")
+    page.click(".dash-dropdown-option:has-text('onboarding_flow')")
+    banner = page.locator("#experiment-srm-banner")
+    banner.wait_for()
+    assert "Sample ratio mismatch" in banner.inner_text()
+    assert "withheld" in banner.inner_text()
+    page.wait_for_function(
+        "() => !document.querySelector('#experiment-verdict .verdict-line')"
     )

@@ -39,7 +39,9 @@ select
     coalesce(totals.paying_users, 0) as paying_users,
     coalesce(totals.active_users, 0) as active_users,
     case when totals.orders > 0 then totals.revenue / totals.orders end as aov,
-    case when totals.active_users > 0 then totals.revenue / totals.active_users end as arpu,
+    case
+        when totals.active_users > 0 then coalesce(totals.revenue, 0) / totals.active_users
+    end as arpu,
     calendar.period < $first_incomplete_period as is_complete
 from calendar
 left join totals on totals.period = calendar.period

@@ -16,8 +16,9 @@ with window_events as (
 select
     coalesce(sum(case when is_current then revenue end), 0) as revenue,
     coalesce(sum(case when not is_current then revenue end), 0) as previous_revenue,
-    countif(is_current) as orders,
-    countif(not is_current) as previous_orders,
+    -- countif over no rows is null, not 0.
+    coalesce(countif(is_current), 0) as orders,
+    coalesce(countif(not is_current), 0) as previous_orders,
     count(distinct case when is_current then user_id end) as paying_users,
     count(distinct case when not is_current then user_id end) as previous_paying_users
 from window_events
