@@ -123,9 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    config = Config.from_env().with_db(getattr(args, "db", None))
     handlers = {None: run_serve, "serve": run_serve, "load": run_load, "demo": run_demo}
     handlers["export"] = run_export
+    try:
+        config = Config.from_env().with_db(getattr(args, "db", None))
+    except ValueError as error:  # a malformed setting in the environment
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     try:
         return handlers[args.command](args, config) or 0
     except (LoadError, BackendError, ParameterError, FilterError) as error:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
+from callbacks.guard import guarded
 from callbacks.view_state import filter_bar_inputs, growth_query
 from layouts import experiment_charts, ids
 from layouts.charts import empty_figure
-from layouts.components import error_card
-from queries.backends import BackendError
 from queries.errors import ParameterError
 from queries.experiment_stats import users_per_arm
 from queries.experiments import (
@@ -21,9 +18,8 @@ from queries.experiments import (
     srm_explanation,
     verdict_lines,
 )
-from queries.filters import ACTIVITY_COLUMN, FilterError
+from queries.filters import ACTIVITY_COLUMN
 
-log = logging.getLogger(__name__)
 OUTPUTS = 8
 
 
@@ -99,7 +95,7 @@ def render(result, planned_effect):
     )
 
 
-def failure(message: str, card):
+def failure(card, message: str):
     figure = empty_figure(message, height=300)
     return card, None, figure, figure, "", "", [], no_update
 
@@ -131,18 +127,15 @@ def register(app, backend, config) -> None:
         try:
             query = experiment_query(filter_values, experiment, conversion_event, control,
                                      window_days)
-            return render(run_experiment(backend, query, declared), planned_effect)
+            return guarded(
+                "The experiment",
+                lambda: render(run_experiment(backend, query, declared), planned_effect),
+                failure,
+            )
         except ParameterError as error:
             if "start date" in str(error):
                 return (no_update,) * OUTPUTS  # the filter bar explains what to fix
-            return failure(str(error), dbc.Alert(str(error), color="warning"))
-        except (BackendError, FilterError) as error:
-            return failure(str(error), error_card("The experiment could not be loaded",
-                                                  str(error)))
-        except Exception:  # the rest of the page must keep working
-            log.exception("experiment query failed")
-            message = "An unexpected error occurred; the server log has the details."
-            return failure(message, error_card("The experiment could not be loaded", message))
+            return failure(dbc.Alert(str(error), color="warning"), str(error))
 
     @app.callback(
         Output(ids.EXPERIMENT_CONTROL, "value"),

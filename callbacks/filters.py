@@ -32,15 +32,15 @@ def register(app, backend, config) -> None:
         State(ids.DATE_RANGE, "max_date_allowed"),
         prevent_initial_call=True,
     )
-    def apply_quick_range(_clicks, first_day, last_day):
-        if not ctx.triggered_id or not any(_clicks) or not last_day:
+    def apply_quick_range(clicks, first_day, last_day):
+        if not ctx.triggered_id or not any(clicks) or not last_day:
             return no_update, no_update
         return quick_range_dates(ctx.triggered_id["days"], first_day, last_day)
 
 
 def quick_range_dates(days: int, first_day: str, last_day: str) -> tuple[str, str]:
     """The last `days` days of data (all of it for 0), never before the first day."""
-    last, first = dt.date.fromisoformat(str(last_day)[:10]), dt.date.fromisoformat(
-        str(first_day)[:10])
+    first = dt.date.fromisoformat(str(first_day)[:10])
+    last = dt.date.fromisoformat(str(last_day)[:10])
     start = first if days == 0 else max(first, last - dt.timedelta(days=days - 1))
     return start.isoformat(), last.isoformat()

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from dash import Input, Output, no_update
 
+from callbacks.guard import guarded
 from callbacks.view_state import filter_bar_inputs, growth_query
 from layouts import ids, revenue_charts
 from layouts.charts import empty_figure
-from layouts.components import empty_state, error_card
-from queries.backends import BackendError
+from layouts.components import empty_state
 from queries.errors import ParameterError
-from queries.filters import ACTIVITY_COLUMN, FilterError
+from queries.filters import ACTIVITY_COLUMN
 from queries.funnel import FunnelQuery, funnel_breakdown, funnel_table
-
-log = logging.getLogger(__name__)
 
 
 def funnel_query(filter_values, steps, window_days, breakdown) -> FunnelQuery:
@@ -31,6 +27,23 @@ def funnel_query(filter_values, steps, window_days, breakdown) -> FunnelQuery:
 
 def rows(table) -> list[dict]:
     return table.astype(object).where(table.notna(), None).to_dict("records")
+
+
+def render(backend, query: FunnelQuery):
+    overall = funnel_table(backend, query)
+    by_segment = funnel_breakdown(backend, query) if query.breakdown else None
+    table = overall.assign(segment_value="all")
+    grid = rows(table) + (rows(by_segment) if by_segment is not None else [])
+    return (
+        None,
+        revenue_charts.funnel_figure(overall),
+        revenue_charts.funnel_breakdown_figure(by_segment if by_segment is not None else table),
+        grid,
+    )
+
+
+def failure(card, message: str):
+    return card, empty_figure(message), empty_figure(message), []
 
 
 def register(app, backend, config) -> None:
@@ -54,27 +67,7 @@ def register(app, backend, config) -> None:
                 return (no_update,) * 4  # the filter bar explains what to fix
             message = str(error)
             return empty_state(message), empty_figure(message), empty_figure(message), []
-        try:
-            overall = funnel_table(backend, query)
-            by_segment = funnel_breakdown(backend, query) if breakdown else None
-        except (BackendError, FilterError) as error:
-            message = str(error)
-            return (error_card("The funnel could not be loaded", message),
-                    empty_figure(message), empty_figure(message), [])
-        except Exception:  # the rest of the page must keep working
-            log.exception("funnel query failed")
-            message = "An unexpected error occurred; the server log has the details."
-            return (error_card("The funnel could not be loaded", message),
-                    empty_figure(message), empty_figure(message), [])
-        table = overall.assign(segment_value="all")
-        grid = rows(table) + (rows(by_segment) if by_segment is not None else [])
-        return (
-            None,
-            revenue_charts.funnel_figure(overall),
-            revenue_charts.funnel_breakdown_figure(
-                by_segment if by_segment is not None else table),
-            grid,
-        )
+        return guarded("The funnel", lambda: render(backend, query), failure)
 
     @app.callback(
         Output(ids.FUNNEL_GRID, "exportDataAsCsv"),

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 import dash_bootstrap_components as dbc
 from dash import Input, Output, no_update
 
+from callbacks.guard import guarded
 from callbacks.view_state import filter_bar_inputs, growth_query
 from layouts import charts, ids
-from layouts.components import empty_state, error_card, kpi_card
+from layouts.components import empty_state, kpi_card
 from layouts.growth import metric_chart_cards
-from queries.backends import BackendError
 from queries.errors import ParameterError
-from queries.filters import FilterError
 from queries.growth import growth_table, latest_complete_kpis
 from queries.periods import Grain
-
-log = logging.getLogger(__name__)
 
 PERIOD_NOUN = {Grain.DAY: "Day", Grain.WEEK: "Week of", Grain.MONTH: "Month of"}
 
@@ -58,6 +53,14 @@ def render(table, query):
     )
 
 
+def render_growth(backend, query):
+    table = growth_table(backend, query)
+    if table.empty or (not table["active_users"].any() and not table["churned_users"].any()):
+        message = "No activity in this date range and segment. Widen the range or filters."
+        return failure(empty_state(message), message)
+    return render(table, query)
+
+
 def failure(status, message: str):
     empty = charts.empty_figure(message)
     return status, [], empty, [], [], no_update
@@ -78,18 +81,7 @@ def register(app, backend, config) -> None:
             query = growth_query(grain, start, end, activity, segment_values, segment_ids)
         except ParameterError:
             return (no_update,) * 6  # the filter bar explains what to fix
-        try:
-            table = growth_table(backend, query)
-        except (BackendError, FilterError) as error:
-            return failure(error_card("Growth data could not be loaded", str(error)), str(error))
-        except Exception:  # the rest of the page must keep working
-            log.exception("growth query failed")
-            detail = "An unexpected error occurred; the server log has the details."
-            return failure(error_card("Growth data could not be loaded", detail), detail)
-        if table.empty or (not table["active_users"].any() and not table["churned_users"].any()):
-            message = "No activity in this date range and segment. Widen the range or filters."
-            return failure(empty_state(message), message)
-        return render(table, query)
+        return guarded("Growth data", lambda: render_growth(backend, query), failure)
 
     @app.callback(
         Output(ids.GROWTH_GRID, "exportDataAsCsv"),

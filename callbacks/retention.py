@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from dash import Input, Output, State, no_update
 
+from callbacks.guard import guarded
 from callbacks.view_state import filter_bar_inputs, growth_query, parse_date
 from layouts import ids, retention_charts
 from layouts.charts import empty_figure
-from layouts.components import empty_state, error_card
+from layouts.components import empty_state
 from layouts.retention import grid_columns
-from queries.backends import BackendError
 from queries.errors import ParameterError
-from queries.filters import FilterError
 from queries.periods import Grain
 from queries.retention import RetentionMode, RetentionQuery, retention_table, weighted_average
-
-log = logging.getLogger(__name__)
 
 DEFAULT_PERIODS = {Grain.DAY: 30, Grain.WEEK: 26, Grain.MONTH: 24}
 MAX_HEATMAP_COHORTS = 60
@@ -82,6 +78,14 @@ def render(table, query: RetentionQuery, show_counts: bool, max_periods: int, ov
     )
 
 
+def render_retention(backend, query, show_counts: bool, max_periods: int, overlay):
+    table = retention_table(backend, query)
+    if table.empty:
+        message = "No cohort starts in this date range and segment."
+        return failure(empty_state(message), message)
+    return render(table, query, show_counts, max_periods, overlay)
+
+
 def failure(status, message: str):
     empty = empty_figure(message)
     return status, empty, empty, [], [], [], no_update
@@ -113,19 +117,12 @@ def register(app, backend, config) -> None:
             query = retention_query(filter_values, mode, start_event, return_event, first)
         except ParameterError:
             return (no_update,) * 7  # the filter bar explains what to fix
-        try:
-            table = retention_table(backend, query)
-        except (BackendError, FilterError) as error:
-            return failure(error_card("Retention could not be loaded", str(error)), str(error))
-        except Exception:  # the rest of the page must keep working
-            log.exception("retention query failed")
-            detail = "An unexpected error occurred; the server log has the details."
-            return failure(error_card("Retention could not be loaded", detail), detail)
-        if table.empty:
-            message = "No cohort starts in this date range and segment."
-            return failure(empty_state(message), message)
         shown = periods_shown(max_periods, query.grain)
-        return render(table, query, values == "users", shown, overlay)
+        return guarded(
+            "Retention",
+            lambda: render_retention(backend, query, values == "users", shown, overlay),
+            failure,
+        )
 
     @app.callback(
         Output(ids.RETENTION_MAX_PERIODS, "value"),

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, no_update
 
+from callbacks.guard import guarded
 from callbacks.view_state import filter_bar_inputs, growth_query
 from layouts import ids, revenue_charts
 from layouts.charts import empty_figure
-from layouts.components import empty_state, error_card, money, whole, window_card
-from queries.backends import BackendError
+from layouts.components import empty_state, money, whole, window_card
 from queries.bounds import data_bounds
 from queries.errors import ParameterError
-from queries.filters import FilterError
 from queries.periods import Grain, first_incomplete_period, period_index, period_start
 from queries.revenue import (
     RevenueQuery,
@@ -24,8 +22,6 @@ from queries.revenue import (
     revenue_trend,
     revenue_window,
 )
-
-log = logging.getLogger(__name__)
 
 
 def window_cards(comparison: WindowComparison) -> list:
@@ -93,6 +89,10 @@ def render(backend, query: RevenueQuery, breakdown_column, overlay_previous):
     )
 
 
+def failure(card, message: str):
+    return card, [], empty_figure(message), empty_figure(message), []
+
+
 def register(app, backend, config) -> None:
     @app.callback(
         Output(ids.REVENUE_STATUS, "children"),
@@ -111,15 +111,9 @@ def register(app, backend, config) -> None:
             query = RevenueQuery(view.grain, view.start, view.end, view.segment)
         except ParameterError:
             return (no_update,) * 5  # the filter bar explains what to fix
-        try:
-            return render(backend, query, breakdown, bool(overlay_previous))
-        except (BackendError, FilterError) as error:
-            card, figure = error_card("Revenue could not be loaded", str(error)), str(error)
-        except Exception:  # the rest of the page must keep working
-            log.exception("revenue query failed")
-            figure = "An unexpected error occurred; the server log has the details."
-            card = error_card("Revenue could not be loaded", figure)
-        return card, [], empty_figure(figure), empty_figure(figure), []
+        return guarded(
+            "Revenue", lambda: render(backend, query, breakdown, bool(overlay_previous)), failure
+        )
 
     @app.callback(
         Output(ids.REVENUE_GRID, "exportDataAsCsv"),

@@ -10,6 +10,18 @@ from layouts import ids
 from queries.growth import KpiValue
 
 
+def grid_number(d3_format: str, suffix: str = "") -> dict:
+    """An AG Grid valueFormatter: the d3 format, blank for empty cells."""
+    tail = f" + '{suffix}'" if suffix else ""
+    return {"function": f"params.value == null ? '' : d3.format('{d3_format}')(params.value){tail}"}
+
+
+COUNT = grid_number(",")
+PERCENT = grid_number(".1%")
+RATIO = grid_number(".2f")
+MONEY = grid_number(",.2f")
+
+
 def format_metric(kpi_value: float | None, column: str, is_ratio: bool) -> str:
     if kpi_value is None:
         return "–"

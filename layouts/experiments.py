@@ -6,11 +6,11 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.components import data_grid
-from layouts.revenue import COUNT, PERCENT, grid_card, labelled
+from layouts.components import COUNT, PERCENT, data_grid, grid_number
+from layouts.revenue import grid_card, labelled
 
-NUMBER = {"function": "params.value == null ? '' : d3.format('.4g')(params.value)"}
-SIGNED_PERCENT = {"function": "params.value == null ? '' : d3.format('+.2%')(params.value)"}
+NUMBER = grid_number(".4g")
+SIGNED_PERCENT = grid_number("+.2%")
 
 GRID_COLUMNS = [
     {"field": "variant", "headerName": "Variant", "pinned": "left"},

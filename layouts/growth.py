@@ -6,11 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.components import data_grid
-
-PERCENT = {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
-RATIO = {"function": "params.value == null ? '' : d3.format('.2f')(params.value)"}
-COUNT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
+from layouts.components import COUNT, PERCENT, RATIO, data_grid
 
 GRID_COLUMNS = [
     {"field": "period_start", "headerName": "Period start", "pinned": "left"},

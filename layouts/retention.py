@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.components import data_grid
+from layouts.components import COUNT, PERCENT, data_grid
 
 MODE_OPTIONS = [
     {"label": "In period k", "value": "exact"},
@@ -86,12 +86,11 @@ def panel(event_types: list[str]) -> html.Div:
 
 
 def grid_columns(period_indexes: list[int], show_counts: bool) -> list[dict]:
-    number = "d3.format(',')(params.value)" if show_counts else "d3.format('.1%')(params.value)"
-    formatter = {"function": f"params.value == null ? '' : {number}"}
+    formatter = COUNT if show_counts else PERCENT
     return [
         {"field": "cohort_start", "headerName": "Cohort", "pinned": "left"},
         {"field": "cohort_size", "headerName": "Users", "pinned": "left",
-         "valueFormatter": {"function": "d3.format(',')(params.value)"}},
+         "valueFormatter": COUNT},
         *[
             {
                 "field": f"k{k}", "headerName": str(k), "valueFormatter": formatter,

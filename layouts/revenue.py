@@ -6,13 +6,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.components import data_grid
+from layouts.components import COUNT, MONEY, PERCENT, data_grid, grid_number
 from queries.funnel import DEFAULT_STEPS
 
-MONEY = {"function": "params.value == null ? '' : d3.format(',.2f')(params.value)"}
-COUNT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
-PERCENT = {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
-DURATION = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value) + ' s'"}
+DURATION = grid_number(",.0f", " s")
 
 REVENUE_COLUMNS = [
     {"field": "period_start", "headerName": "Period start", "pinned": "left"},

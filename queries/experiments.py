@@ -11,7 +11,7 @@ import pandas as pd
 
 from queries import schema, sql_files
 from queries.backends import Backend
-from queries.errors import ParameterError
+from queries.errors import ParameterError, check_date_range
 from queries.experiment_stats import (
     Arm,
     SampleRatio,
@@ -67,8 +67,7 @@ class ExperimentQuery:
     segment: SegmentFilter = field(default_factory=SegmentFilter)
 
     def __post_init__(self):
-        if self.start and self.end and self.start > self.end:
-            raise ParameterError(f"start date {self.start} is after end date {self.end}")
+        check_date_range(self.start, self.end)
         if self.window_days is not None and self.window_days <= 0:
             raise ParameterError("the conversion window must be a positive number of days")
 

@@ -10,7 +10,7 @@ import pandas as pd
 from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import data_bounds
-from queries.errors import ParameterError
+from queries.errors import ParameterError, check_date_range
 from queries.filters import ACTIVITY_COLUMN, FilterError, SegmentFilter
 from queries.growth import filterable_columns
 from queries.revenue import NO_SEGMENT
@@ -39,8 +39,7 @@ class FunnelQuery:
             raise ParameterError("a funnel step cannot be empty")
         if not 0 < self.window_days <= 366:
             raise ParameterError("the conversion window must be between 0 and 366 days")
-        if self.start and self.end and self.start > self.end:
-            raise ParameterError(f"start date {self.start} is after end date {self.end}")
+        check_date_range(self.start, self.end)
 
 
 def later_steps_sql(backend: Backend, steps: tuple[str, ...]) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import DataBounds, data_bounds
-from queries.errors import ParameterError
+from queries.errors import check_date_range
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.periods import Grain, first_incomplete_period, period_index
 
@@ -36,8 +36,7 @@ class GrowthQuery:
     segment: SegmentFilter = field(default_factory=SegmentFilter)
 
     def __post_init__(self):
-        if self.start and self.end and self.start > self.end:
-            raise ParameterError(f"start date {self.start} is after end date {self.end}")
+        check_date_range(self.start, self.end)
 
 
 def filterable_columns(backend: Backend) -> list[str]:

@@ -11,7 +11,7 @@ import pandas as pd
 from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import DataBounds, data_bounds
-from queries.errors import ParameterError
+from queries.errors import ParameterError, check_date_range
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.growth import filterable_columns
 from queries.periods import Grain, first_incomplete_period, period_index, period_start
@@ -56,8 +56,7 @@ class RetentionQuery:
     return_events: tuple[str, ...] | None = None
 
     def __post_init__(self):
-        if self.start and self.end and self.start > self.end:
-            raise ParameterError(f"start date {self.start} is after end date {self.end}")
+        check_date_range(self.start, self.end)
 
     @property
     def uses_default_events(self) -> bool:

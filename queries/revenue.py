@@ -14,7 +14,7 @@ import pandas as pd
 from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import DataBounds, data_bounds
-from queries.errors import ParameterError
+from queries.errors import ParameterError, check_date_range
 from queries.filters import FilterError, SegmentFilter
 from queries.growth import filterable_columns
 from queries.periods import Grain, first_incomplete_period, period_index, period_start
@@ -37,8 +37,7 @@ class RevenueQuery:
     segment: SegmentFilter = field(default_factory=SegmentFilter)
 
     def __post_init__(self):
-        if self.start and self.end and self.start > self.end:
-            raise ParameterError(f"start date {self.start} is after end date {self.end}")
+        check_date_range(self.start, self.end)
 
 
 def period_params(query: RevenueQuery, bounds: DataBounds) -> dict:

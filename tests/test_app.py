@@ -189,3 +189,12 @@ def test_page_without_data_explains_how_to_load(tmp_path):
     text = str(layout)
     assert "python -m app demo" in text
     assert isinstance(layout, html.Div)
+
+
+def test_quick_ranges_end_on_the_last_day_and_never_start_before_the_first():
+    from callbacks.filters import quick_range_dates
+
+    assert quick_range_dates(7, "2024-01-01", "2024-03-31") == ("2024-03-25", "2024-03-31")
+    assert quick_range_dates(90, "2024-03-01", "2024-03-31") == ("2024-03-01", "2024-03-31")
+    assert quick_range_dates(0, "2024-01-01", "2024-03-31T00:00:00") == (
+        "2024-01-01", "2024-03-31")

@@ -11,15 +11,13 @@ is in the range, each next step at or after the previous one and within the wind
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from app.storage import Source, load
+from tests.cli import assert_one_line_error, ok, run_all
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REVENUE_HEADER = "period_start,revenue,orders,paying_users,aov,is_complete"
@@ -84,21 +82,8 @@ FUNNEL_IOS_FROM_JAN30 = [
 ]
 
 
-def run_cli(*args: object) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key != "DUCKDB_PATH"}
-    # A machine far from UTC: stored times and periods must not depend on the local zone.
-    env["TZ"] = "Asia/Kolkata"
-    return subprocess.run(
-        [sys.executable, "-m", "app", *map(str, args)],
-        cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=120,
-    )
 
 
-def run_all(commands: dict[str, list[object]]) -> dict[str, subprocess.CompletedProcess]:
-    """Independent CLI runs in parallel: each is a fresh interpreter, mostly start-up time."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {name: pool.submit(run_cli, *args) for name, args in commands.items()}
-        return {name: future.result() for name, future in futures.items()}
 
 
 def csv_text(header: str, rows: list[str]) -> str:
@@ -146,10 +131,6 @@ def exports(folder) -> dict[str, subprocess.CompletedProcess]:
     })
 
 
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
 
 
 @pytest.mark.parametrize(
@@ -200,19 +181,7 @@ ERRORS = {
 
 @pytest.mark.parametrize("name", ERRORS)
 def test_bad_request_is_a_one_line_error(exports, name):
-    result = exports[name]
-    named, by_argparse = ERRORS[name]
-    assert result.returncode != 0
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    if by_argparse:
-        # argparse prints its usage first; the error is its one last line.
-        assert lines[0].startswith("usage: ")
-        assert [line for line in lines if "error: " in line] == lines[-1:]
-    else:
-        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert named in lines[-1]
+    assert_one_line_error(exports[name], *ERRORS[name])
 
 
 def test_refused_requests_create_no_database(exports, folder):

@@ -60,7 +60,10 @@ union all
 
 select
     eligible.variant,
-    cast(conversions.converted_at as date) as day,
+    -- Users without an assignment time have no day in the daily series: keep their
+    -- conversions out of it too (they still count in the totals).
+    case when eligible.assigned_at is not null then cast(conversions.converted_at as date) end
+        as day,
     'converted' as kind,
     count(*) as users
 from conversions

@@ -1,0 +1,25 @@
+"""One place that turns a failing query into an error card, so the rest of the page works."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from layouts.components import error_card
+from queries.backends import BackendError
+from queries.filters import FilterError
+
+log = logging.getLogger(__name__)
+UNEXPECTED = "An unexpected error occurred; the server log has the details."
+
+
+def guarded(panel: str, compute: Callable, on_failure: Callable):
+    """compute(), or on_failure(card, message) when the backend or the request fails."""
+    try:
+        return compute()
+    except (BackendError, FilterError) as error:
+        message = str(error)
+    except Exception:  # a bug in one panel must not take the page down
+        log.exception("%s failed", panel)
+        message = UNEXPECTED
+    return on_failure(error_card(f"{panel} could not be loaded", message), message)
