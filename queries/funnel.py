@@ -9,7 +9,7 @@ import pandas as pd
 
 from queries import schema, sql_files
 from queries.backends import Backend
-from queries.bounds import data_bounds
+from queries.bounds import DataBounds, data_bounds
 from queries.errors import ParameterError, check_date_range
 from queries.filters import ACTIVITY_COLUMN, FilterError, SegmentFilter
 from queries.growth import filterable_columns
@@ -69,7 +69,7 @@ def step_aggregates_sql(backend: Backend, count: int) -> str:
     return ",\n    ".join(parts)
 
 
-def funnel_sql(backend: Backend, query: FunnelQuery) -> tuple[str, dict]:
+def funnel_sql(backend: Backend, query: FunnelQuery, bounds: DataBounds) -> tuple[str, dict]:
     dialect = backend.dialect
     columns = filterable_columns(backend)
     segment_sql, params = query.segment.to_sql(dialect, columns)
@@ -91,9 +91,7 @@ def funnel_sql(backend: Backend, query: FunnelQuery) -> tuple[str, dict]:
         ),
         step_aggregates=step_aggregates_sql(backend, count),
     )
-    bounds = data_bounds(backend)
-    start = query.start or bounds.first_day or dt.date(1970, 1, 1)
-    end = query.end or bounds.last_day or start
+    start, end = query.start or bounds.first_day, query.end or bounds.last_day
     params |= step_params | {f"step_{i}": step for i, step in enumerate(query.steps, start=1)}
     params |= {
         "start_time": dt.datetime.combine(start, dt.time()),
@@ -105,9 +103,10 @@ def funnel_sql(backend: Backend, query: FunnelQuery) -> tuple[str, dict]:
 
 def funnel_frame(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
     """The raw aggregate: one row per breakdown value."""
-    if data_bounds(backend).is_empty:
+    bounds = data_bounds(backend)
+    if bounds.is_empty:
         return pd.DataFrame()
-    sql, params = funnel_sql(backend, query)
+    sql, params = funnel_sql(backend, query, bounds)
     return backend.run(sql, params)
 
 

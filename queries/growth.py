@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import DataBounds, data_bounds
-from queries.errors import check_date_range
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
-from queries.periods import Grain, first_incomplete_period, period_index
+from queries.periods import Grain
+from queries.view import PeriodView, period_params, typed
 
 COLUMNS = [
     "period_start",
@@ -28,15 +28,8 @@ COLUMNS = [
 COUNT_COLUMNS = COLUMNS[1:6]
 
 
-@dataclass(frozen=True)
-class GrowthQuery:
-    grain: Grain = Grain.WEEK
-    start: dt.date | None = None
-    end: dt.date | None = None
-    segment: SegmentFilter = field(default_factory=SegmentFilter)
-
-    def __post_init__(self):
-        check_date_range(self.start, self.end)
+class GrowthQuery(PeriodView):
+    """Growth accounting for a grain, date range and segment."""
 
 
 def filterable_columns(backend: Backend) -> list[str]:
@@ -62,7 +55,6 @@ def user_periods_sql(backend: Backend, grain: Grain, segment: SegmentFilter) -> 
 def growth_sql(backend: Backend, query: GrowthQuery, bounds: DataBounds) -> tuple[str, dict]:
     dialect = backend.dialect
     user_periods, params = user_periods_sql(backend, query.grain, query.segment)
-    last_period = period_index(bounds.last_day, query.grain)
     sql = sql_files.render(
         "growth",
         user_periods=user_periods,
@@ -71,13 +63,7 @@ def growth_sql(backend: Backend, query: GrowthQuery, bounds: DataBounds) -> tupl
         ),
         period_start=dialect.period_start("period", query.grain),
     )
-    params |= {
-        "last_period": last_period,
-        "first_incomplete_period": first_incomplete_period(bounds.last_day, query.grain),
-        "start_period": period_index(query.start or bounds.first_day, query.grain),
-        "end_period": period_index(query.end or bounds.last_day, query.grain),
-    }
-    return dialect.bind_parameters(sql), params
+    return dialect.bind_parameters(sql), params | period_params(query, bounds)
 
 
 def growth_table(backend: Backend, query: GrowthQuery) -> pd.DataFrame:
@@ -86,12 +72,7 @@ def growth_table(backend: Backend, query: GrowthQuery) -> pd.DataFrame:
     if bounds.is_empty:
         return pd.DataFrame(columns=COLUMNS)
     sql, params = growth_sql(backend, query, bounds)
-    frame = backend.run(sql, params)
-    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
-    for column in COUNT_COLUMNS:
-        frame[column] = frame[column].astype("int64")
-    frame["is_complete"] = frame["is_complete"].astype(bool)
-    return frame[COLUMNS].reset_index(drop=True)
+    return typed(backend.run(sql, params), COLUMNS, "period_start", counts=COUNT_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import pandas as pd
@@ -11,10 +10,11 @@ import pandas as pd
 from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import DataBounds, data_bounds
-from queries.errors import ParameterError, check_date_range
+from queries.errors import ParameterError
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.growth import filterable_columns
 from queries.periods import Grain, first_incomplete_period, period_index, period_start
+from queries.view import PeriodView, typed
 
 COLUMNS = [
     "cohort_start", "cohort_size", "period_index", "retained_users", "retention_rate",
@@ -45,18 +45,11 @@ MODE_SQL = {
 
 
 @dataclass(frozen=True)
-class RetentionQuery:
-    grain: Grain = Grain.WEEK
-    start: dt.date | None = None
-    end: dt.date | None = None
-    segment: SegmentFilter = field(default_factory=SegmentFilter)
+class RetentionQuery(PeriodView):
     mode: RetentionMode = RetentionMode.EXACT
     # Event types that put a user in a cohort / count as returning; None means any event.
     start_events: tuple[str, ...] | None = None
     return_events: tuple[str, ...] | None = None
-
-    def __post_init__(self):
-        check_date_range(self.start, self.end)
 
     @property
     def uses_default_events(self) -> bool:
@@ -131,13 +124,10 @@ def retention_table(backend: Backend, query: RetentionQuery) -> pd.DataFrame:
     if bounds.is_empty:
         return pd.DataFrame(columns=COLUMNS)
     sql, params = retention_sql(backend, query, bounds)
-    frame = backend.run(sql, params)
-    frame["cohort_start"] = pd.to_datetime(frame["cohort_start"]).dt.date
-    for column in ("cohort_size", "period_index", "retained_users"):
-        frame[column] = frame[column].astype("int64")
-    frame["retention_rate"] = frame["retention_rate"].astype(float)
-    frame["is_complete"] = frame["is_complete"].astype(bool)
-    return frame[COLUMNS].reset_index(drop=True)
+    return typed(
+        backend.run(sql, params), COLUMNS, "cohort_start",
+        counts=("cohort_size", "period_index", "retained_users"), numbers=("retention_rate",),
+    )
 
 
 def weighted_average(table: pd.DataFrame) -> pd.DataFrame:

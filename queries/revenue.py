@@ -7,17 +7,18 @@ distinct users with an order; AOV = revenue / orders; ARPU = revenue / active us
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from queries import schema, sql_files
 from queries.backends import Backend
-from queries.bounds import DataBounds, data_bounds
-from queries.errors import ParameterError, check_date_range
+from queries.bounds import data_bounds
+from queries.errors import ParameterError
 from queries.filters import FilterError, SegmentFilter
 from queries.growth import filterable_columns
-from queries.periods import Grain, first_incomplete_period, period_index, period_start
+from queries.periods import Grain, period_start
+from queries.view import PeriodView, period_params, typed
 
 COLUMNS = ["period_start", "revenue", "orders", "paying_users", "aov", "is_complete"]
 TREND_COLUMNS = [*COLUMNS[:4], "active_users", "aov", "arpu", "is_complete"]
@@ -29,24 +30,8 @@ OTHER_SEGMENTS = "other"
 NO_SEGMENT = "(none)"
 
 
-@dataclass(frozen=True)
-class RevenueQuery:
-    grain: Grain = Grain.WEEK
-    start: dt.date | None = None
-    end: dt.date | None = None
-    segment: SegmentFilter = field(default_factory=SegmentFilter)
-
-    def __post_init__(self):
-        check_date_range(self.start, self.end)
-
-
-def period_params(query: RevenueQuery, bounds: DataBounds) -> dict:
-    return {
-        "last_period": period_index(bounds.last_day, query.grain),
-        "first_incomplete_period": first_incomplete_period(bounds.last_day, query.grain),
-        "start_period": period_index(query.start or bounds.first_day, query.grain),
-        "end_period": period_index(query.end or bounds.last_day, query.grain),
-    }
+class RevenueQuery(PeriodView):
+    """Revenue for a grain, date range and segment."""
 
 
 def revenue_trend(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
@@ -65,13 +50,10 @@ def revenue_trend(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
         period_start=dialect.period_start("calendar.period", query.grain),
     )
     frame = backend.run(dialect.bind_parameters(sql), params | period_params(query, bounds))
-    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
-    for column in ("orders", "paying_users", "active_users"):
-        frame[column] = frame[column].astype("int64")
-    for column in ("revenue", "aov", "arpu"):
-        frame[column] = frame[column].astype(float)
-    frame["is_complete"] = frame["is_complete"].astype(bool)
-    return frame[TREND_COLUMNS].reset_index(drop=True)
+    return typed(
+        frame, TREND_COLUMNS, "period_start",
+        counts=("orders", "paying_users", "active_users"), numbers=("revenue", "aov", "arpu"),
+    )
 
 
 def revenue_table(backend: Backend, query: RevenueQuery) -> pd.DataFrame:

@@ -9,11 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tests.conftest import REPO_ROOT
 
+# Settings of the developer's shell that would change what the CLI reads.
+APP_SETTINGS = ("DUCKDB_PATH", "EXPERIMENTS", "EXPERIMENTS_FILE")
 
-def run_cli(*args: object) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key != "DUCKDB_PATH"}
+
+def run_cli(*args: object, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in APP_SETTINGS}
     # A machine far from UTC: stored times and periods must not depend on the local zone.
     env["TZ"] = "Asia/Kolkata"
+    env |= env_extra or {}
     return subprocess.run(
         [sys.executable, "-m", "app", *map(str, args)],
         cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=120,
@@ -21,9 +25,16 @@ def run_cli(*args: object) -> subprocess.CompletedProcess:
 
 
 def run_all(commands: dict[str, list[object]]) -> dict[str, subprocess.CompletedProcess]:
-    """Independent CLI runs in parallel: each is a fresh interpreter, mostly start-up time."""
+    """Independent CLI runs in parallel: each is a fresh interpreter, mostly start-up time.
+    A command may end with a dict of extra environment variables."""
+
+    def start(args):
+        if args and isinstance(args[-1], dict):
+            return run_cli(*args[:-1], env_extra=args[-1])
+        return run_cli(*args)
+
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {name: pool.submit(run_cli, *args) for name, args in commands.items()}
+        futures = {name: pool.submit(start, args) for name, args in commands.items()}
         return {name: future.result() for name, future in futures.items()}
 
 

@@ -65,3 +65,18 @@ def make_db(tmp_path):
         return path
 
     return build
+
+
+def log_databases(folder: Path, logs: dict[str, tuple[list, tuple[str, ...]]]):
+    """A loader of hand-made logs by name, each loaded once through the real loader:
+    build("SHOP") is the path of the DuckDB file holding logs["SHOP"]."""
+    paths: dict[str, Path] = {}
+
+    def build(name: str) -> Path:
+        if name not in paths:
+            rows, segment_columns = logs[name]
+            paths[name] = folder / f"{name.lower()}.duckdb"
+            load(paths[name], Source(f"{name}-events", table=events_table(rows, segment_columns)))
+        return paths[name]
+
+    return build

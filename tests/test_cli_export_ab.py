@@ -17,16 +17,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from scipy import stats
 
 from app.storage import Source, load
+from tests.cli import assert_one_line_error, ok, run_all
 from tests.test_experiments_sql import STAT_COLUMNS, expected_stats
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -86,32 +84,6 @@ WEIGHTS = {"checkout": {"variants": {"A": 20, "B": 80}}}
 WEIGHTED_SRM_P = float(stats.chi2.sf(4.5, 1))
 
 
-def run_cli(*args: object, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {
-        key: value for key, value in os.environ.items()
-        if key not in ("DUCKDB_PATH", "EXPERIMENTS", "EXPERIMENTS_FILE")
-    }
-    # A machine far from UTC: assignment days must not depend on the local zone.
-    env["TZ"] = "Asia/Kolkata"
-    env |= env_extra or {}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *map(str, args)],
-        cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=120,
-    )
-
-
-def run_all(commands: dict[str, list]) -> dict[str, subprocess.CompletedProcess]:
-    """Independent CLI runs in parallel; a command may end with a dict of extra environment."""
-    def start(args):
-        if args and isinstance(args[-1], dict):
-            return run_cli(*args[:-1], env_extra=args[-1])
-        return run_cli(*args)
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {name: pool.submit(start, args) for name, args in commands.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("export_ab")
@@ -142,12 +114,6 @@ def exports(folder) -> dict[str, subprocess.CompletedProcess]:
         "unknown_experiment": ["export", "ab", "--db", db, "--experiment", "nosuch"],
         "unknown_control": [*base, "--control", "Z"],
     })
-
-
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
 
 
 def parse(text: str) -> list[dict[str, str]]:
@@ -259,13 +225,7 @@ ERRORS = {
 }
 @pytest.mark.parametrize("name", ERRORS)
 def test_bad_request_is_a_one_line_error(exports, name):
-    result = exports[name]
-    assert result.returncode != 0
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert ERRORS[name] in lines[0]
+    assert_one_line_error(exports[name], ERRORS[name], by_argparse=False)
 
 
 def test_refused_requests_create_no_database(exports, folder):

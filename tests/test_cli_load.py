@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from tests.cli import run_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,16 +41,6 @@ GOOD_ROWS = [
     (dt.datetime(2024, 3, 11, 5, 15), "u1", "purchase", 0.99, "ios", None),
     (dt.datetime(2024, 3, 12, 0, 0), "u3", "signup", 0.0, "android", "c"),
 ]
-
-
-def run_cli(*args: object) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key != "DUCKDB_PATH"}
-    # A machine far from UTC: stored times and periods must not depend on the local zone.
-    env["TZ"] = "Asia/Kolkata"
-    return subprocess.run(
-        [sys.executable, "-m", "app", *map(str, args)],
-        cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=120,
-    )
 
 
 def sha256(path: Path) -> str:

@@ -26,7 +26,7 @@ from queries.backends import DuckDBBackend
 from queries.errors import ParameterError
 from queries.filters import FilterError, SegmentFilter
 from queries.funnel import COLUMNS, DEFAULT_STEPS, FunnelQuery, funnel_breakdown, funnel_table
-from tests.conftest import events_table
+from tests.conftest import log_databases
 
 D = dt.date
 PV, CART, BUY = DEFAULT_STEPS  # page_view, add_to_cart, purchase
@@ -89,17 +89,7 @@ def default_steps(users, conversions_previous, conversions_first, medians):
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("funnel")
-    paths = {}
-
-    def build(name: str):
-        if name not in paths:
-            rows, segment_columns = LOGS[name]
-            paths[name] = folder / f"{name.lower()}.duckdb"
-            load(paths[name], Source(f"{name}-events", table=events_table(rows, segment_columns)))
-        return paths[name]
-
-    return build
+    return log_databases(tmp_path_factory.mktemp("funnel"), LOGS)
 
 
 # The data runs from Thu 29 Feb 2024 (u7's page view) to Thu 21 March (u3's purchase).

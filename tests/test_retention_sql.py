@@ -33,7 +33,7 @@ from queries.retention import (
     weighted_average,
     wide,
 )
-from tests.conftest import events_table
+from tests.conftest import log_databases
 
 D = dt.date
 T, F = True, False
@@ -64,17 +64,7 @@ def retention(
 def db(tmp_path_factory):
     """Each hand-made log below, loaded once per module through the real loader (as conftest's
     make_db does): db("WEEKLY") is the path of the DuckDB file holding WEEKLY."""
-    folder = tmp_path_factory.mktemp("retention")
-    paths = {}
-
-    def build(name: str):
-        if name not in paths:
-            rows, segment_columns = LOGS[name]
-            paths[name] = folder / f"{name.lower()}.duckdb"
-            load(paths[name], Source(f"{name}-events", table=events_table(rows, segment_columns)))
-        return paths[name]
-
-    return build
+    return log_databases(tmp_path_factory.mktemp("retention"), LOGS)
 
 
 def cells(cohort: dt.date, size: int, retained: list[int], complete: list[bool]) -> list[tuple]:

@@ -36,7 +36,7 @@ from queries.revenue import (
     revenue_window,
     window_table,
 )
-from tests.conftest import events_table
+from tests.conftest import log_databases
 
 D = dt.date
 T, F = True, False
@@ -111,17 +111,7 @@ def window_row(start, end, revenue, previous_start, previous_end, previous_reven
 def db(tmp_path_factory):
     """Each hand-made log below, loaded once per module through the real loader (as conftest's
     make_db does): db("SHOP") is the path of the DuckDB file holding SHOP."""
-    folder = tmp_path_factory.mktemp("revenue")
-    paths = {}
-
-    def build(name: str):
-        if name not in paths:
-            rows, segment_columns = LOGS[name]
-            paths[name] = folder / f"{name.lower()}.duckdb"
-            load(paths[name], Source(f"{name}-events", table=events_table(rows, segment_columns)))
-        return paths[name]
-
-    return build
+    return log_databases(tmp_path_factory.mktemp("revenue"), LOGS)
 
 
 # Weeks: W1 = Mon 1 Jan 2024, W2 = 8 Jan, W3 = 15 Jan, W4 = 22 Jan, W5 = 29 Jan (to Sun 4
