@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -134,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args, config) or 0
     except (LoadError, BackendError, ParameterError, FilterError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): stay quiet, as other Unix tools do, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as error:  # e.g. -o into a folder that does not exist
         print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),

@@ -12,6 +12,7 @@ Weeks start on Monday; a period is complete when it ends on or before the data's
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -270,3 +271,18 @@ def test_bad_request_is_a_one_line_error(exports, name):
 def test_missing_db_is_not_created(exports, dbs):
     assert exports["missing_db"].returncode != 0
     assert not (dbs["folder"] / "absent").exists()
+
+
+def test_a_reader_that_stops_early_gets_no_error_message(make_db):
+    # 25 years of days: far more CSV than a pipe buffers, so the writer meets a closed pipe.
+    db = make_db([("2000-01-01 10:00:00", "u1", "session"), ("2024-12-31 10:00:00", "u1", "x")])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "export", "growth", "--grain", "day", "--db", str(db)],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout.readline().startswith("period_start,")
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.wait(timeout=60)
+    assert stderr == ""
+    assert process.returncode == 1
