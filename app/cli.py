@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
 
+from cachelib import NullCache
+
+from app.backend import open_backend
 from app.config import Config
 from app.csv_export import write_csv
 from app.validation import LoadError
-from queries.backends import BackendError, DuckDBBackend
+from app.warm import rewarmed
+from queries.backends import BackendError
+from queries.cache import CachedBackend
 from queries.errors import ParameterError
 from queries.experiments import ExperimentQuery, parse_declared, run_experiment
 from queries.filters import FilterError, SegmentFilter
@@ -82,6 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--replace", action="store_true", help="replace data already there")
     add_db_option(demo)
 
+    refresh = commands.add_parser(
+        "refresh", help="load the files of a folder that are not loaded yet (for a scheduler)"
+    )
+    refresh.add_argument("folder", type=Path, metavar="SOURCE_DIR")
+    add_db_option(refresh)
+
+    warm = commands.add_parser("warm", help="put the page's default views in the shared cache")
+    add_db_option(warm)
+
+    commands.add_parser(
+        "hash-password", help="print a password hash for AUTH_USERS (asks, or reads stdin)"
+    )
+
     export = commands.add_parser("export", help="write a table as CSV")
     tables = export.add_subparsers(dest="table", required=True)
     growth = tables.add_parser("growth", help="growth accounting per period")
@@ -119,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--control", help="the control variant (default: control, else A, else first)")
     ab.add_argument("--window-days", type=float, help="count conversions within N days")
     add_view_options(ab)
+
+    ask = commands.add_parser("ask", help="answer a question about the data in plain English")
+    ask.add_argument("question")
+    ask.add_argument("--grain", choices=[g.value for g in Grain], default="week",
+                     help="the grain meant when the question names none (default week)")
+    add_db_option(ask)
     return parser
 
 
@@ -126,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {None: run_serve, "serve": run_serve, "load": run_load, "demo": run_demo}
     handlers["export"] = run_export
+    handlers |= {"refresh": run_refresh, "warm": run_warm, "hash-password": run_hash_password}
+    handlers["ask"] = run_ask
     try:
         config = Config.from_env().with_db(getattr(args, "db", None))
     except ValueError as error:  # a malformed setting in the environment
@@ -152,17 +179,60 @@ def run_load(args, config: Config) -> int:
 
     events = Source(args.events.name, path=args.events)
     assignments = Source(args.assignments.name, path=args.assignments) if args.assignments else None
-    load(config.duckdb_path, events, assignments, replace=args.replace)
+    with rewarmed(config):
+        load(config.duckdb_path, events, assignments, replace=args.replace)
+    return 0
+
+
+def run_refresh(args, config: Config) -> int:
+    from app.refresh import refresh
+
+    with rewarmed(config):
+        refresh(config.duckdb_path, args.folder)
+    return 0
+
+
+def run_warm(args, config: Config) -> int:
+    from app.logs import configure
+    from app.warm import warm_shared_cache
+
+    configure()
+    report = warm_shared_cache(config)
+    if report is None:
+        print("nothing to warm: the cache is off, or not shared between processes",
+              file=sys.stderr)
+    return 0
+
+
+def run_hash_password(args, config: Config) -> int:
+    """The password comes from a prompt (or stdin), never the command line: argv is visible
+    to every user of the machine and lands in shell history."""
+    import getpass
+
+    from werkzeug.security import generate_password_hash
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("error: empty password", file=sys.stderr)
+        return 1
+    print(generate_password_hash(password))
     return 0
 
 
 def run_demo(args, config: Config) -> int:
     from app.demo_loader import write_demo
 
-    write_demo(
-        config.duckdb_path, users=args.users or config.demo_users, seed=args.seed,
-        end_date=args.end_date, replace=args.replace,
-    )
+    with rewarmed(config):
+        write_demo(
+            config.duckdb_path, users=args.users or config.demo_users, seed=args.seed,
+            end_date=args.end_date, replace=args.replace,
+        )
     return 0
 
 
@@ -227,22 +297,42 @@ EXPORTS = {
 }
 
 
+def script_backend(config: Config) -> CachedBackend:
+    """The configured backend; uncached, but its queries are logged like the app's."""
+    return CachedBackend(open_backend(config), NullCache())
+
+
 def run_export(args, config: Config) -> int:
-    frame = EXPORTS[args.table](DuckDBBackend(config.duckdb_path), args, config)
+    frame = EXPORTS[args.table](script_backend(config), args, config)
     target = args.output.open("w", newline="") if args.output else nullcontext(sys.stdout)
     with target as handle:
         write_csv(frame, handle)
     return 0
 
 
+def run_ask(args, config: Config) -> int:
+    """The answer, then the numbers it rests on and the SQL that produced them."""
+    from app.ask import AskContext, ask
+
+    context = AskContext(script_backend(config), GrowthQuery(Grain.parse(args.grain)),
+                         parse_declared(config.experiments))
+    print(ask(args.question, context, config).as_text())
+    return 0
+
+
 def run_serve(args, config: Config) -> int:
     from app.demo_loader import ensure_data
     from app.factory import create_app
+    from app.logs import configure
+    from app.warm import warm_in_thread
 
+    configure()
     ensure_data(config)
     dash_app = create_app(config)
+    if config.warm_cache:
+        warm_in_thread(dash_app, config)
     host = getattr(args, "host", "127.0.0.1")
     port = getattr(args, "port", 8050)
-    print(f"serving on http://{host}:{port}", file=sys.stderr)
+    logging.getLogger(__name__).info("serving on http://%s:%s", host, port)  # a JSON line
     dash_app.run(host=host, port=port, debug=getattr(args, "debug", False))
     return 0

@@ -7,12 +7,20 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from queries.bigquery import BigQuerySettings, column_mapping
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 
 
+BACKENDS = ("duckdb", "bigquery")
+
+
 @dataclass(frozen=True)
 class Config:
+    backend: str = "duckdb"
+    # Set when backend is "bigquery" (read from the BQ_* variables).
+    bigquery: BigQuerySettings | None = None
     duckdb_path: Path = DEFAULT_DATA_DIR / "growth.duckdb"
     cache_type: str = "FileSystemCache"
     cache_dir: Path = DEFAULT_DATA_DIR / "cache"
@@ -22,6 +30,19 @@ class Config:
     title: str = "Growth analytics"
     # Declared experiments (JSON): expected weights, and salt/start for hashed assignment.
     experiments: dict = field(default_factory=dict)
+    # "Ask your data" uses the model only when a key is set; the key never leaves the server.
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = 60.0
+    # Results of background callbacks (the chat drawer), shared by every gunicorn worker.
+    background_dir: Path = DEFAULT_DATA_DIR / "background"
+    # Sign-in (app/security.py): {user: werkzeug password hash}, and/or a proxy's identity header.
+    auth_users: dict = field(default_factory=dict, repr=False)
+    auth_header: str | None = None
+    # Whole panel answers cached (app/response_cache.py); default views warmed (app/warm.py).
+    response_cache: bool = True
+    warm_cache: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:
@@ -29,20 +50,77 @@ class Config:
         defaults = cls()
         duckdb_path = Path(env.get("DUCKDB_PATH") or defaults.duckdb_path)
         redis_url = env.get("REDIS_URL") or None
+        cache_dir = Path(env.get("CACHE_DIR") or duckdb_path.parent / "cache")
+        backend = (env.get("BACKEND") or defaults.backend).lower()
+        if backend not in BACKENDS:
+            raise ValueError(f"BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
         return cls(
+            backend=backend,
+            bigquery=read_bigquery(env) if backend == "bigquery" else None,
             duckdb_path=duckdb_path,
             cache_type="RedisCache" if redis_url else env.get("CACHE_TYPE", defaults.cache_type),
-            cache_dir=Path(env.get("CACHE_DIR") or duckdb_path.parent / "cache"),
+            cache_dir=cache_dir,
             redis_url=redis_url,
             cache_timeout_seconds=int(env.get("CACHE_TIMEOUT", defaults.cache_timeout_seconds)),
             demo_users=int(env.get("DEMO_USERS", defaults.demo_users)),
             title=env.get("APP_TITLE", defaults.title),
             experiments=read_experiments(env),
+            openai_api_key=env.get("OPENAI_API_KEY") or None,
+            openai_base_url=env.get("OPENAI_BASE_URL") or None,
+            openai_model=env.get("OPENAI_MODEL") or defaults.openai_model,
+            openai_timeout_seconds=float(
+                env.get("OPENAI_TIMEOUT") or defaults.openai_timeout_seconds
+            ),
+            background_dir=Path(env.get("BACKGROUND_DIR") or cache_dir.parent / "background"),
+            auth_users=read_auth_users(env),
+            auth_header=env.get("AUTH_HEADER") or None,
+            response_cache=read_switch(env, "RESPONSE_CACHE", defaults.response_cache),
+            warm_cache=read_switch(env, "WARM_CACHE", defaults.warm_cache),
         )
 
     def with_db(self, path: str | Path | None) -> Config:
         """The config with `--db` applied: it wins over DUCKDB_PATH."""
         return self if path is None else replace(self, duckdb_path=Path(path))
+
+
+def read_bigquery(env) -> BigQuerySettings:
+    defaults = BigQuerySettings
+    return BigQuerySettings(
+        project=env.get("BQ_PROJECT") or env.get("GOOGLE_CLOUD_PROJECT") or "",
+        dataset=env.get("BQ_DATASET") or None,
+        location=env.get("BQ_LOCATION") or None,
+        events_table=env.get("BQ_EVENTS_TABLE") or defaults.events_table,
+        events_columns=column_mapping(env.get("BQ_EVENTS_COLUMNS")),
+        assignments_table=env.get("BQ_ASSIGNMENTS_TABLE") or None,
+        assignments_columns=column_mapping(env.get("BQ_ASSIGNMENTS_COLUMNS")),
+        preset=env.get("BQ_PRESET") or None,
+        maximum_bytes_billed=int(
+            env.get("BQ_MAXIMUM_BYTES_BILLED") or defaults.maximum_bytes_billed
+        ),
+        timeout_seconds=float(env.get("BQ_TIMEOUT_SECONDS") or defaults.timeout_seconds),
+        api_endpoint=env.get("BQ_API_ENDPOINT") or None,
+    )
+
+
+def read_switch(env, name: str, default: bool) -> bool:
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError(f"{name} must be 1 or 0, not {text!r}")
+    return text in ("1", "true", "yes", "on")
+
+
+def read_auth_users(env) -> dict[str, str]:
+    """AUTH_USERS holds `user=hash;user=hash`; AUTH_USERS_FILE names a file of such entries."""
+    if not env.get("AUTH_USERS") and not env.get("AUTH_USERS_FILE"):
+        return {}
+    from app.security import parse_users
+
+    users = parse_users(env.get("AUTH_USERS") or "", "AUTH_USERS")
+    if env.get("AUTH_USERS_FILE"):
+        users |= parse_users(Path(env["AUTH_USERS_FILE"]).read_text(), "AUTH_USERS_FILE")
+    return users
 
 
 def read_experiments(env) -> dict:

@@ -40,5 +40,5 @@ def write_demo(
 
 def ensure_data(config: Config) -> None:
     """`python -m app` on an empty database creates the demo first, so the page has data."""
-    if database_is_empty(config.duckdb_path):
+    if config.backend == "duckdb" and database_is_empty(config.duckdb_path):
         write_demo(config.duckdb_path, users=config.demo_users)

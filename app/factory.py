@@ -9,10 +9,15 @@ from dash import Dash
 from flask import Flask, send_from_directory
 
 import callbacks
+from app.backend import open_backend
 from app.cache import cache, cache_settings
 from app.config import PROJECT_ROOT, Config
+from app.health import register_health
+from app.logs import install_request_log
+from app.response_cache import install_response_cache
+from app.security import install_auth, install_security_headers
 from layouts.page import page, unavailable_page
-from queries.backends import BackendError, DuckDBBackend
+from queries.backends import BackendError
 from queries.cache import CachedBackend
 from queries.experiments import experiment_names, parse_declared
 from queries.options import filter_options
@@ -25,7 +30,7 @@ BOOTSTRAP_URL = "/vendor/bootstrap.min.css"
 
 
 def build_backend(config: Config):
-    return CachedBackend(DuckDBBackend(config.duckdb_path), cache, config.cache_timeout_seconds)
+    return CachedBackend(open_backend(config), cache, config.cache_timeout_seconds)
 
 
 def create_app(config: Config | None = None) -> Dash:
@@ -48,6 +53,12 @@ def create_app(config: Config | None = None) -> Dash:
         suppress_callback_exceptions=True,
     )
     backend = build_backend(config)
+    # In this order: the request log times refusals too, and sign-in comes before cached answers.
+    install_request_log(server)
+    register_health(server, backend, cache, config.cache_type)
+    install_auth(server, config)
+    install_security_headers(dash_app)
+    install_response_cache(server, backend, cache, config)
     dash_app.layout = lambda: serve_layout(backend, config)
     callbacks.register_all(dash_app, backend, config)
     return dash_app

@@ -5,11 +5,15 @@ Used as `gunicorn -c python:app.gunicorn_conf app.wsgi:server` (see Procfile).
 
 import os
 
+from app.logs import logging_config
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
-accesslog = "-"
+# JSON lines on stderr for gunicorn's messages too; app/logs.py writes one line per request.
+accesslog = None
+logconfig_dict = logging_config()
 control_socket_disable = True
 
 
@@ -19,3 +23,11 @@ def on_starting(server):
     from app.demo_loader import ensure_data
 
     ensure_data(Config.from_env())
+
+
+def when_ready(server):
+    """Warm the shared cache once, in a separate process, while the workers start serving."""
+    from app.config import Config
+    from app.warm import start_warm_process
+
+    start_warm_process(Config.from_env())

@@ -81,10 +81,7 @@ def load(
 ) -> LoadReport:
     """Validate everything first, then write it all in a single transaction."""
     started = time.perf_counter()
-    staging = duckdb.connect()
-    staging.execute("SET TimeZone = 'UTC'")
-    if sys.stderr.isatty():
-        staging.execute("SET enable_progress_bar = true")
+    staging = staging_connection()
     sources = [(events, STAGED_EVENTS, EVENTS_KIND)]
     if assignments is not None:
         sources.append((assignments, STAGED_ASSIGNMENTS, ASSIGNMENTS_KIND))
@@ -93,11 +90,26 @@ def load(
         with step(f"checking {source.name}"):
             stage(staging, source, table, kind)
             fingerprints[table] = source.fingerprint()
-    refuse_duplicates(db_path, sources, fingerprints, replace)
+    return store(staging, db_path, sources, fingerprints, replace, started)
+
+
+def staging_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory database where files are checked before anything is written."""
+    staging = duckdb.connect()
+    staging.execute("SET TimeZone = 'UTC'")
+    if sys.stderr.isatty():
+        staging.execute("SET enable_progress_bar = true")
+    return staging
+
+
+def store(staging, db_path: Path, sources, fingerprints, replace: bool, started: float):
+    """Writes staged, checked sources [(source, staged table, kind)] in one transaction."""
+    refuse_duplicates(previous_loads(db_path), sources, fingerprints, replace)
     with step(f"writing to {db_path}"):
         counts = write(staging, db_path, sources, fingerprints, replace)
     report = LoadReport(
-        counts.get(STAGED_EVENTS, 0), counts.get(STAGED_ASSIGNMENTS, 0),
+        sum(counts[table] for _, table, kind in sources if kind is EVENTS_KIND),
+        sum(counts[table] for _, table, kind in sources if kind is ASSIGNMENTS_KIND),
         time.perf_counter() - started,
     )
     progress(
@@ -134,10 +146,10 @@ def previous_loads(db_path: Path) -> list[tuple]:
             return []
 
 
-def refuse_duplicates(db_path, sources, fingerprints, replace: bool) -> None:
+def refuse_duplicates(loads: list[tuple], sources, fingerprints, replace: bool) -> None:
     if replace:
         return
-    loaded = {fingerprint: (name, at) for _, name, fingerprint, at in previous_loads(db_path)}
+    loaded = {fingerprint: (name, at) for _, name, fingerprint, at in loads}
     for source, table, _ in sources:
         if fingerprints[table] in loaded:
             name, at = loaded[fingerprints[table]]
@@ -155,6 +167,11 @@ def write(staging, db_path: Path, sources, fingerprints, replace: bool) -> dict[
     try:
         staging.execute("begin transaction")
         create_tables(staging)
+        # Again inside the transaction: another load may have written the same file meanwhile.
+        loads = staging.execute(
+            f"select kind, file_name, fingerprint, loaded_at from store.{schema.LOADS}"
+        ).fetchall()
+        refuse_duplicates(loads, sources, fingerprints, replace)
         for source, table, kind in sources:
             if replace:
                 forget_earlier_loads(staging, kind.noun, source.name, fingerprints[table])
@@ -318,6 +335,9 @@ class UnmaterialisedDuckDB:
 
     def __init__(self, connection):
         self.connection = connection
+
+    def relation(self, table: str) -> str:
+        return table
 
     def event_columns(self) -> list[str]:
         return [row[0] for row in self.connection.execute(f"describe {schema.EVENTS}").fetchall()]

@@ -1,8 +1,18 @@
 """One module per panel, each with register(app, backend, config)."""
 
-from callbacks import experiments, filters, funnel, growth, retention, revenue
+from callbacks import (
+    chat,
+    diagnostics,
+    experiments,
+    filters,
+    funnel,
+    growth,
+    retention,
+    revenue,
+    url_state,
+)
 
-PANELS = (filters, growth, retention, revenue, funnel, experiments)
+PANELS = (filters, growth, retention, revenue, funnel, experiments, chat, url_state, diagnostics)
 
 
 def register_all(app, backend, config) -> None:

@@ -6,7 +6,12 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
 from callbacks.guard import guarded
-from callbacks.view_state import filter_bar_inputs, growth_query
+from callbacks.view_state import (
+    filter_bar_inputs,
+    growth_query,
+    skip_unless_visible,
+    visible_tab_input,
+)
 from layouts import experiment_charts, ids
 from layouts.charts import empty_figure
 from queries.errors import ParameterError
@@ -118,9 +123,12 @@ def register(app, backend, config) -> None:
         Input(ids.EXPERIMENT_CONTROL, "value"),
         Input(ids.EXPERIMENT_WINDOW_DAYS, "value"),
         Input(ids.EXPERIMENT_PLANNED_EFFECT, "value"),
+        visible_tab_input(),
     )
     def update_experiment(grain, start, end, activity, segment_values, segment_ids,
-                          experiment, conversion_event, control, window_days, planned_effect):
+                          experiment, conversion_event, control, window_days, planned_effect,
+                          tab=None):
+        skip_unless_visible(tab, ids.TAB_EXPERIMENTS)
         if not experiment:
             return (no_update,) * OUTPUTS
         filter_values = (grain, start, end, activity, segment_values, segment_ids)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dash import Input, Output, no_update
 
 from callbacks.guard import guarded
-from callbacks.view_state import filter_bar_inputs, growth_query
+from callbacks.view_state import (
+    filter_bar_inputs,
+    growth_query,
+    skip_unless_visible,
+    visible_tab_input,
+)
 from layouts import ids, revenue_charts
 from layouts.charts import empty_figure
 from layouts.components import empty_state
@@ -56,9 +61,11 @@ def register(app, backend, config) -> None:
         Input(ids.FUNNEL_STEPS, "value"),
         Input(ids.FUNNEL_WINDOW_DAYS, "value"),
         Input(ids.FUNNEL_BREAKDOWN, "value"),
+        visible_tab_input(),
     )
     def update_funnel(grain, start, end, activity, segment_values, segment_ids, steps,
-                      window_days, breakdown):
+                      window_days, breakdown, tab=None):
+        skip_unless_visible(tab, ids.TAB_REVENUE)
         filter_values = (grain, start, end, activity, segment_values, segment_ids)
         try:
             query = funnel_query(filter_values, steps, window_days, breakdown)

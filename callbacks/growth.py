@@ -6,7 +6,12 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, no_update
 
 from callbacks.guard import guarded
-from callbacks.view_state import filter_bar_inputs, growth_query
+from callbacks.view_state import (
+    filter_bar_inputs,
+    growth_query,
+    skip_unless_visible,
+    visible_tab_input,
+)
 from layouts import charts, ids
 from layouts.components import empty_state, kpi_card
 from layouts.growth import metric_chart_cards
@@ -75,8 +80,10 @@ def register(app, backend, config) -> None:
         Output(ids.GROWTH_GRID, "rowData"),
         Output(ids.GROWTH_GRID, "csvExportParams"),
         *filter_bar_inputs(),
+        visible_tab_input(),
     )
-    def update_growth(grain, start, end, activity, segment_values, segment_ids):
+    def update_growth(grain, start, end, activity, segment_values, segment_ids, tab=None):
+        skip_unless_visible(tab, ids.TAB_GROWTH)
         try:
             query = growth_query(grain, start, end, activity, segment_values, segment_ids)
         except ParameterError:

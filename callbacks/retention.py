@@ -7,7 +7,13 @@ import datetime as dt
 from dash import Input, Output, State, no_update
 
 from callbacks.guard import guarded
-from callbacks.view_state import filter_bar_inputs, growth_query, parse_date
+from callbacks.view_state import (
+    filter_bar_inputs,
+    growth_query,
+    parse_date,
+    skip_unless_visible,
+    visible_tab_input,
+)
 from layouts import ids, retention_charts
 from layouts.charts import empty_figure
 from layouts.components import empty_state
@@ -108,9 +114,12 @@ def register(app, backend, config) -> None:
         Input(ids.RETENTION_MAX_PERIODS, "value"),
         Input(ids.RETENTION_OVERLAY, "value"),
         State(ids.DATE_RANGE, "min_date_allowed"),
+        visible_tab_input(),
     )
     def update_retention(grain, start, end, activity, segment_values, segment_ids, mode,
-                         values, start_event, return_event, max_periods, overlay, first_day):
+                         values, start_event, return_event, max_periods, overlay, first_day,
+                         tab=None):
+        skip_unless_visible(tab, ids.TAB_RETENTION)
         filter_values = (grain, start, end, activity, segment_values, segment_ids)
         try:
             first = parse_date(first_day, "First")

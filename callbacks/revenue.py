@@ -8,7 +8,12 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, no_update
 
 from callbacks.guard import guarded
-from callbacks.view_state import filter_bar_inputs, growth_query
+from callbacks.view_state import (
+    filter_bar_inputs,
+    growth_query,
+    skip_unless_visible,
+    visible_tab_input,
+)
 from layouts import ids, revenue_charts
 from layouts.charts import empty_figure
 from layouts.components import empty_state, money, whole, window_card
@@ -103,9 +108,11 @@ def register(app, backend, config) -> None:
         *filter_bar_inputs(),
         Input(ids.REVENUE_BREAKDOWN, "value"),
         Input(ids.REVENUE_OVERLAY_PREVIOUS, "value"),
+        visible_tab_input(),
     )
     def update_revenue(grain, start, end, activity, segment_values, segment_ids, breakdown,
-                       overlay_previous):
+                       overlay_previous, tab=None):
+        skip_unless_visible(tab, ids.TAB_REVENUE)
         try:
             view = growth_query(grain, start, end, activity, segment_values, segment_ids)
             query = RevenueQuery(view.grain, view.start, view.end, view.segment)

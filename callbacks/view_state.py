@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dash import ALL, Input, State
+from dash.exceptions import PreventUpdate
 
 from layouts import ids
 from queries.errors import ParameterError
@@ -23,6 +24,17 @@ def filter_bar_inputs() -> list:
         Input(ids.segment_filter(ALL), "value"),
         State(ids.segment_filter(ALL), "id"),
     ]
+
+
+def visible_tab_input() -> Input:
+    """Panels draw only on their own tab: drawing figures costs more than cached queries, and
+    a hidden panel draws with the current filters when its tab opens."""
+    return Input(ids.VIEW_TABS, "active_tab")
+
+
+def skip_unless_visible(active_tab: str | None, tab: str) -> None:
+    if active_tab is not None and active_tab != tab:
+        raise PreventUpdate
 
 
 def parse_date(value: str | None, label: str) -> dt.date | None:

@@ -15,6 +15,25 @@ FILTER_MESSAGE = "filter-message"
 QUICK_RANGE_TYPE = "quick-range"
 SEGMENT_FILTER_TYPE = "segment-filter"
 
+# The tabs of VIEW_TABS: each tab_id is a value of its active_tab.
+TAB_GROWTH = "growth"
+TAB_RETENTION = "retention"
+TAB_REVENUE = "revenue"
+TAB_EXPERIMENTS = "experiments"
+VIEW_TAB_IDS = (TAB_GROWTH, TAB_RETENTION, TAB_REVENUE, TAB_EXPERIMENTS)
+
+# Shareable views: the URL carries the view state
+URL = "url"
+URL_MESSAGE = "url-message"
+VIEW_DEFAULTS = "view-defaults"
+
+# Diagnostics: the queries behind the current view
+DIAGNOSTICS_TOGGLE = "diagnostics-toggle"
+DIAGNOSTICS_COLLAPSE = "diagnostics-collapse"
+DIAGNOSTICS_NOTE = "diagnostics-note"
+DIAGNOSTICS_GRID = "diagnostics-grid"
+DIAGNOSTICS_SQL = "diagnostics-sql"
+
 # Growth view
 GROWTH_STATUS = "growth-status"
 GROWTH_KPIS = "growth-kpis"
@@ -105,3 +124,19 @@ EXPERIMENT_PLAN = "experiment-plan"
 EXPERIMENT_GRID = "experiment-grid"
 EXPERIMENT_EXPORT = "experiment-export"
 EXPERIMENT_SRM_BANNER = "experiment-srm-banner"
+
+# Chat drawer ("Ask your data")
+CHAT_OPEN = "chat-open"
+CHAT_DRAWER = "chat-drawer"
+CHAT_HISTORY = "chat-history"
+CHAT_CONVERSATION = "chat-conversation"
+CHAT_QUESTION = "chat-question"
+CHAT_ASK = "chat-ask"
+CHAT_PENDING = "chat-pending"
+CHAT_CANCEL = "chat-cancel"
+CHAT_CLEAR = "chat-clear"
+CHAT_EXAMPLE_TYPE = "chat-example"
+
+
+def chat_example(index) -> dict:
+    return {"type": CHAT_EXAMPLE_TYPE, "index": index}

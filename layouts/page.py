@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts import experiments, growth, ids, retention, revenue
+from layouts import chat, diagnostics, experiments, growth, ids, retention, revenue
 from layouts.components import empty_state, error_card
 from queries.options import FilterOptions
 from queries.periods import Grain
@@ -25,6 +25,7 @@ def navbar(title: str, options: FilterOptions) -> dbc.Navbar:
             [
                 dbc.NavbarBrand(title, className="fw-semibold"),
                 html.Span(span, id=ids.DATA_INFO, className="navbar-text small text-light"),
+                *([chat.open_button()] if options.events else []),
             ],
             fluid=True,
         ),
@@ -108,7 +109,9 @@ def filter_bar(options: FilterOptions) -> dbc.Card:
         dbc.CardBody(
             [
                 dbc.Row(columns, className="g-3 align-items-end"),
-                html.Div(id=ids.FILTER_MESSAGE, className="mt-2"),
+                # The URL's problems stay apart: the filter message follows every filter change.
+                html.Div([html.Div(id=ids.FILTER_MESSAGE), html.Div(id=ids.URL_MESSAGE)],
+                         className="mt-2"),
             ]
         ),
         className="filter-bar mb-3",
@@ -124,21 +127,25 @@ def page(title: str, options: FilterOptions, experiment_names: list[str]) -> htm
     else:
         body = html.Div(
             [
+                dcc.Location(id=ids.URL, refresh=False),
+                dcc.Store(id=ids.VIEW_DEFAULTS),
                 filter_bar(options),
                 dbc.Tabs(
                     [
-                        dbc.Tab(growth.panel(), label="Growth", tab_id="growth"),
+                        dbc.Tab(growth.panel(), label="Growth", tab_id=ids.TAB_GROWTH),
                         dbc.Tab(retention.panel(options.event_types), label="Retention",
-                                tab_id="retention"),
+                                tab_id=ids.TAB_RETENTION),
                         dbc.Tab(revenue.panel(options.event_types, list(options.segments)),
-                                label="Revenue & funnel", tab_id="revenue"),
+                                label="Revenue & funnel", tab_id=ids.TAB_REVENUE),
                         dbc.Tab(experiments.panel(experiment_names, options.event_types),
-                                label="Experiments", tab_id="experiments"),
+                                label="Experiments", tab_id=ids.TAB_EXPERIMENTS),
                     ],
                     id=ids.VIEW_TABS,
-                    active_tab="growth",
+                    active_tab=ids.TAB_GROWTH,
                     className="mb-3",
                 ),
+                diagnostics.section(),
+                chat.drawer(),
             ]
         )
     return html.Div([navbar(title, options), dbc.Container(body, fluid=True)])

@@ -26,6 +26,10 @@ class Backend(Protocol):
 
     def run(self, sql: str, params: dict) -> pd.DataFrame: ...
 
+    def relation(self, table: str) -> str:
+        """The FROM item for one of schema's tables (EVENTS, ASSIGNMENTS)."""
+        ...
+
     def data_version(self) -> str: ...
 
     def event_columns(self) -> list[str]: ...
@@ -58,6 +62,9 @@ class DuckDBBackend:
             return connect_duckdb(self.path, read_only=True)
         except duckdb.IOException as error:
             raise BackendError(f"cannot open {self.path}: {error}") from error
+
+    def relation(self, table: str) -> str:
+        return table
 
     def run(self, sql: str, params: dict) -> pd.DataFrame:
         with self._connect() as connection:

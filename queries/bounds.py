@@ -23,7 +23,8 @@ class DataBounds:
 
 
 def data_bounds(backend: Backend) -> DataBounds:
-    row = backend.run(sql_files.render("data_bounds", events=schema.EVENTS), {}).iloc[0]
+    sql = sql_files.render("data_bounds", events=backend.relation(schema.EVENTS))
+    row = backend.run(sql, {}).iloc[0]
     if not row["events"]:
         return DataBounds(None, None, 0)
     first_day, last_day = pd.Timestamp(row["first_day"]), pd.Timestamp(row["last_day"])

@@ -14,6 +14,7 @@ import time
 import pandas as pd
 
 from queries.backends import Backend
+from queries.query_log import QueryRecord, label_of, record
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,25 @@ class CachedBackend:
         payload = json.dumps([namespace, version, sql, params], sort_keys=True, default=str)
         return "query:" + hashlib.sha256(payload.encode()).hexdigest()
 
+    def relation(self, table: str) -> str:
+        return self.backend.relation(table)
+
     def run(self, sql: str, params: dict) -> pd.DataFrame:
-        key = self.key(sql, params, self.data_version())
-        cached = self._get(key)
-        if cached is not None:
-            return cached.copy()
         started = time.perf_counter()
-        frame = self.backend.run(sql, params)
-        log.debug("query ran in %.0f ms", 1000 * (time.perf_counter() - started))
-        self._set(key, frame)
+        key = self.key(sql, params, self.data_version())
+        frame = self._get(key)
+        cache_hit = frame is not None
+        if not cache_hit:
+            frame = self.backend.run(sql, params)
+            self._set(key, frame)
+        record(QueryRecord(
+            label=label_of(sql), backend=self.name, rows=len(frame),
+            milliseconds=1000 * (time.perf_counter() - started), cache_hit=cache_hit,
+            sql=sql, params=params,
+            # A hit bills nothing, whatever the first run cost.
+            bytes_processed=None if cache_hit else frame.attrs.get("bytes_processed"),
+            backend_cache_hit=None if cache_hit else frame.attrs.get("backend_cache_hit"),
+        ))
         return frame.copy()
 
     def event_columns(self) -> list[str]:

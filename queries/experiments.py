@@ -103,7 +103,9 @@ def parse_declared(config: dict) -> dict[str, DeclaredExperiment]:
 
 
 def experiment_names(backend: Backend, declared: dict[str, DeclaredExperiment]) -> list[str]:
-    frame = backend.run(sql_files.render("experiment_names", assignments=schema.ASSIGNMENTS), {})
+    frame = backend.run(sql_files.render(
+        "experiment_names", assignments=backend.relation(schema.ASSIGNMENTS)
+    ), {})
     names = set(frame["experiment"]) | {n for n, d in declared.items() if d.is_hashed}
     return sorted(names)
 
@@ -121,7 +123,9 @@ def hashed_assignments_sql(backend: Backend, declared: DeclaredExperiment) -> tu
         cases.append(f"when {bucket} < $bucket_below_{position} then $variant_{position}")
     cases.append(f"else $variant_{len(declared.weights) - 1}")
     sql = sql_files.render(
-        "hashed_assignments", events=schema.EVENTS, variant_cases="\n        ".join(cases)
+        "hashed_assignments",
+        events=backend.relation(schema.EVENTS),
+        variant_cases="\n        ".join(cases),
     )
     start = dt.datetime.combine(declared.start or dt.date(1970, 1, 1), dt.time())
     return sql, params | {"hash_salt": declared.salt, "hash_start": start}
@@ -134,19 +138,21 @@ def experiment_sql(backend: Backend, query: ExperimentQuery, declared: DeclaredE
         assignments, params = hashed_assignments_sql(backend, declared)
     else:
         assignments = (
-            f"select experiment, user_id, variant, assigned_at from {schema.ASSIGNMENTS}"
+            "select experiment, user_id, variant, assigned_at"
+            f" from {backend.relation(schema.ASSIGNMENTS)}"
         )
         params = {}
     segment_sql, segment_params = query.segment.to_sql(dialect, columns)
     segment_users = "TRUE"
     if query.segment.conditions:
         segment_users = (
-            f"user_id in (select user_id from {schema.EVENTS} where {segment_sql})"
+            f"user_id in (select user_id from {backend.relation(schema.EVENTS)}"
+            f" where {segment_sql})"
         )
     sql = sql_files.render(
         "experiment",
         assignments=assignments,
-        events=schema.EVENTS,
+        events=backend.relation(schema.EVENTS),
         segment_users=segment_users,
         segment_filter=segment_sql,
         window_end=dialect.add_seconds("eligible.assigned_at", "window_seconds"),

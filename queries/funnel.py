@@ -59,13 +59,21 @@ def later_steps_sql(backend: Backend, steps: tuple[str, ...]) -> str:
     return "\n".join(blocks)
 
 
-def step_aggregates_sql(backend: Backend, count: int) -> str:
+def step_medians_sql(backend: Backend, count: int) -> str:
     dialect = backend.dialect
+    return ",\n        ".join(
+        dialect.median_over(dialect.seconds_between(f"t{step - 1}", f"t{step}"), "breakdown_value")
+        + f" as median_seconds_{step}"
+        for step in range(2, count + 1)
+    )
+
+
+def step_aggregates_sql(count: int) -> str:
     parts = ["count(*) as users_1"]
     for step in range(2, count + 1):
-        gap = dialect.seconds_between(f"t{step - 1}", f"t{step}")
         parts.append(f"count(t{step}) as users_{step}")
-        parts.append(f"{dialect.median(gap)} as median_seconds_{step}")
+        # Every row of a breakdown value holds the same median.
+        parts.append(f"max(median_seconds_{step}) as median_seconds_{step}")
     return ",\n    ".join(parts)
 
 
@@ -80,7 +88,7 @@ def funnel_sql(backend: Backend, query: FunnelQuery, bounds: DataBounds) -> tupl
     count = len(query.steps)
     sql = sql_files.render(
         "funnel",
-        events=schema.EVENTS,
+        events=backend.relation(schema.EVENTS),
         segment_filter=segment_sql,
         step_filter=step_sql,
         breakdown_value=dialect.quote(query.breakdown) if query.breakdown else "'all'",
@@ -89,7 +97,8 @@ def funnel_sql(backend: Backend, query: FunnelQuery, bounds: DataBounds) -> tupl
         steps_reached=" + ".join(
             f"case when t{step} is not null then 1 else 0 end" for step in range(1, count + 1)
         ),
-        step_aggregates=step_aggregates_sql(backend, count),
+        step_medians=step_medians_sql(backend, count),
+        step_aggregates=step_aggregates_sql(count),
     )
     start, end = query.start or bounds.first_day, query.end or bounds.last_day
     params |= step_params | {f"step_{i}": step for i, step in enumerate(query.steps, start=1)}

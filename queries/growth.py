@@ -45,7 +45,7 @@ def user_periods_sql(backend: Backend, grain: Grain, segment: SegmentFilter) -> 
     condition, params = segment.to_sql(dialect, filterable_columns(backend))
     sql = sql_files.render(
         "user_periods",
-        events=schema.EVENTS,
+        events=backend.relation(schema.EVENTS),
         period_of_event_time=dialect.period_of_timestamp("event_time", grain),
         segment_filter=condition,
     )

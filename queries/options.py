@@ -27,7 +27,9 @@ def column_values(backend: Backend, column: str) -> list[str]:
     if column not in allowed:
         raise ValueError(f"{column!r} is not a segment column")
     sql = sql_files.render(
-        "segment_values", column=backend.dialect.quote(column), events=schema.EVENTS
+        "segment_values",
+        column=backend.dialect.quote(column),
+        events=backend.relation(schema.EVENTS),
     )
     frame = backend.run(backend.dialect.bind_parameters(sql), {"max_values": MAX_VALUES})
     return [str(value) for value in frame["value"]]

@@ -71,7 +71,7 @@ def event_periods_sql(
     condition, params = segment.to_sql(backend.dialect, filterable_columns(backend), prefix)
     sql = sql_files.render(
         template,
-        events=schema.EVENTS,
+        events=backend.relation(schema.EVENTS),
         period_of_event_time=backend.dialect.period_of_timestamp("event_time", grain),
         event_filter=condition,
     )

@@ -43,7 +43,7 @@ def revenue_trend(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
     condition, params = query.segment.to_sql(dialect, filterable_columns(backend))
     sql = sql_files.render(
         "revenue",
-        events=schema.EVENTS,
+        events=backend.relation(schema.EVENTS),
         segment_filter=condition,
         period_of_event_time=dialect.period_of_timestamp("event_time", query.grain),
         calendar_series=dialect.integer_series("bounds.first_period", "$last_period", "period"),
@@ -75,7 +75,7 @@ def revenue_breakdown(
     condition, params = query.segment.to_sql(dialect, filterable_columns(backend))
     sql = sql_files.render(
         "revenue_breakdown",
-        events=schema.EVENTS,
+        events=backend.relation(schema.EVENTS),
         segment_filter=condition,
         period_of_event_time=dialect.period_of_timestamp("event_time", query.grain),
         breakdown_column=dialect.quote(column),
@@ -164,7 +164,9 @@ def revenue_window(
     segment = segment or SegmentFilter()
     dialect = backend.dialect
     condition, params = segment.to_sql(dialect, filterable_columns(backend))
-    sql = sql_files.render("revenue_window", events=schema.EVENTS, segment_filter=condition)
+    sql = sql_files.render(
+        "revenue_window", events=backend.relation(schema.EVENTS), segment_filter=condition
+    )
     previous_start, previous_end = previous_window(start, end)
     params |= {
         "previous_start_time": midnight(previous_start),

@@ -14,5 +14,7 @@ def template(name: str) -> str:
 
 
 def render(name: str, **fragments: str) -> str:
-    """Fragments are identifiers and SQL built from allow-lists, never user values."""
-    return template(name).format(**fragments)
+    """Fragments are identifiers and SQL built from allow-lists, never user values.
+
+    The first line names the file, so logs and diagnostics can say which query ran."""
+    return f"-- query: {name}\n" + template(name).format(**fragments)

@@ -10,11 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 from tests.conftest import REPO_ROOT
 
 # Settings of the developer's shell that would change what the CLI reads.
-APP_SETTINGS = ("DUCKDB_PATH", "EXPERIMENTS", "EXPERIMENTS_FILE")
+APP_SETTINGS = ("DUCKDB_PATH", "EXPERIMENTS", "EXPERIMENTS_FILE", "BACKEND")
 
 
 def run_cli(*args: object, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in APP_SETTINGS}
+    env = {
+        key: value for key, value in os.environ.items()
+        if key not in APP_SETTINGS and not key.startswith("BQ_")
+    }
     # A machine far from UTC: stored times and periods must not depend on the local zone.
     env["TZ"] = "Asia/Kolkata"
     env |= env_extra or {}

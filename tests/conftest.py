@@ -80,3 +80,13 @@ def log_databases(folder: Path, logs: dict[str, tuple[list, tuple[str, ...]]]):
         return paths[name]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator():
+    """One BigQuery emulator for the whole session (tests/bq_emulator.py); it takes seconds
+    to start."""
+    from tests.bq_emulator import running_emulator
+
+    with running_emulator("growth-test") as emulator:
+        yield emulator

@@ -119,6 +119,9 @@ def test_failing_backend_gives_error_card_not_exception():
         name = "failing"
         dialect = DuckDBBackend.dialect
 
+        def relation(self, table):
+            return table
+
         def run(self, sql, params):
             raise BackendError("permission denied on dataset analytics")
 

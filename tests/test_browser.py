@@ -4,108 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
-import pytest
-
-from app.demo import generate_demo
-from app.storage import Source, load
 from queries.backends import DuckDBBackend
-from queries.growth import GrowthQuery, growth_table
 from queries.periods import Grain
-from tests.conftest import REPO_ROOT, require_tool
+from tests.browser_checks import expected_kpis, kpi_text
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-extensions",
-]
-DATA_END = dt.date(2025, 6, 18)  # a Wednesday: the last week is incomplete
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {seconds} s")
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    # Big enough for the demo's onboarding_flow sample-ratio mismatch to be significant.
-    data = generate_demo(users=8000, seed=11, end_date=DATA_END)
-    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
-    load(path, Source("demo-events", table=data.events),
-         Source("demo-assignments", table=data.assignments))
-    return path
-
-
-@pytest.fixture(scope="module")
-def server_url(demo_db, tmp_path_factory):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DUCKDB_PATH", "REDIS_URL")}
-    env["CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port), "--db", str(demo_db)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_serving(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = require_tool("chromium", "browser tests drive headless Chromium")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, server_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.goto(server_url)
-    opened.wait_for_selector(".kpi-card")
-    yield opened
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
-
-
-def expected_kpis(db, grain: Grain, start=None, end=None) -> tuple[str, int]:
-    table = growth_table(DuckDBBackend(db), GrowthQuery(grain, start, end))
-    latest = table[table["is_complete"]].iloc[-1]
-    return latest["period_start"], int(latest["new_users"])
-
-
-def kpi_text(page, metric: str) -> str:
-    return page.inner_text(f"[id='{{\"metric\":\"{metric}\",\"type\":\"kpi-card\"}}']")
+# The demo_db, server_url, browser and page fixtures.
+pytest_plugins = ["tests.browser_support"]
 
 
 def combined_bar_count(page) -> int:

@@ -26,18 +26,27 @@ step_1 as (
 {later_steps}
 
 best_attempts as (
-    select
-        *,
-        {steps_reached} as steps_reached
+    select *
     from step_{step_count}
+    -- BigQuery has long required a WHERE, GROUP BY or HAVING next to QUALIFY.
+    where true
     qualify row_number() over (
         partition by user_id order by {steps_reached} desc, anchor
     ) = 1
+),
+
+-- Exact medians are window functions on BigQuery, so they are computed per breakdown value
+-- here and carried through the aggregate below.
+with_medians as (
+    select
+        *,
+        {step_medians}
+    from best_attempts
 )
 
 select
     breakdown_value,
     {step_aggregates}
-from best_attempts
+from with_medians
 group by breakdown_value
 order by count(*) desc

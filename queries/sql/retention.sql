@@ -64,7 +64,7 @@ cells as (
     select
         cohorts.cohort,
         cohorts.cohort_size,
-        series.period_index
+        period_index
     from cohorts, {index_series}
 ),
 

@@ -1,0 +1,95 @@
+"""Whole callback responses cached for the panels that are pure functions of their inputs.
+
+A panel answer costs more to draw (Plotly figures, then JSON) than to read from the query cache,
+so a view someone has already seen is answered from here. The key covers the request body
+(outputs, inputs, state, what triggered it), the data version and backend, the declared
+experiments and the code itself: a new deploy or a data load never serves an old answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from importlib.metadata import version
+
+from flask import Flask, Response, g, request
+
+from app.config import PROJECT_ROOT, Config
+from layouts import ids
+
+log = logging.getLogger(__name__)
+CALLBACK_PATH = "/_dash-update-component"
+# The first output of each panel callback whose answer depends only on the request and the
+# data. Not chat or diagnostics, whose answers change with each call.
+CACHED_PANELS = frozenset({
+    ids.GROWTH_STATUS, ids.RETENTION_STATUS, ids.REVENUE_STATUS, ids.FUNNEL_STATUS,
+    ids.EXPERIMENT_ALERTS,
+})
+# A panel that failed shows an error card: a transient failure must not be remembered.
+FAILURE_MARKER = b'"error-card"'
+CODE_FOLDERS = ("app", "callbacks", "layouts", "queries")
+# On cached panels' answers: `hit` when the whole answer came from here, else `miss`.
+RESPONSE_CACHE_HEADER = "X-Response-Cache"
+
+
+def code_version() -> str:
+    """A digest of the source and the drawing libraries' versions."""
+    digest = hashlib.sha256()
+    for package in ("dash", "plotly", "dash-bootstrap-components", "dash-ag-grid"):
+        digest.update(f"{package}={version(package)};".encode())
+    for folder in CODE_FOLDERS:
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.suffix in (".py", ".sql"):
+                digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_panel(body: dict) -> bool:
+    outputs = body.get("outputs")
+    first = outputs[0] if isinstance(outputs, list) and outputs else outputs
+    return isinstance(first, dict) and first.get("id") in CACHED_PANELS
+
+
+def install_response_cache(server: Flask, backend, cache, config: Config) -> None:
+    if not config.response_cache:
+        return
+    code = code_version()
+    namespace = json.dumps([code, config.experiments], sort_keys=True, default=str)
+
+    @server.before_request
+    def answer_from_cache():
+        if request.method != "POST" or not request.path.endswith(CALLBACK_PATH):
+            return None
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not cached_panel(body):
+            return None
+        try:
+            payload = json.dumps([namespace, body], sort_keys=True, separators=(",", ":"))
+            key = backend.key(payload, {"response": True}, backend.data_version())
+            cached = cache.get(key)
+        except Exception:  # the cache (or the backend's version) is away: compute the answer
+            log.warning("response cache read failed; computing the answer", exc_info=True)
+            return None
+        if cached is None:
+            g.response_cache_key = key
+            return None
+        g.response_cache = "hit"
+        return Response(cached, mimetype="application/json",
+                        headers={RESPONSE_CACHE_HEADER: "hit"})
+
+    @server.after_request
+    def remember_answer(response: Response) -> Response:
+        key = g.pop("response_cache_key", None)
+        if key is None or response.status_code != 200 or response.direct_passthrough:
+            return response
+        response.headers[RESPONSE_CACHE_HEADER] = "miss"
+        data = response.get_data()
+        if FAILURE_MARKER in data:
+            return response
+        try:
+            cache.set(key, data, timeout=config.cache_timeout_seconds)
+        except Exception:
+            log.warning("response cache write failed; answer not cached", exc_info=True)
+        return response

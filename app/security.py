@@ -1,0 +1,155 @@
+"""Optional sign-in (HTTP basic with hashed passwords, or a trusted proxy's identity header) and
+the security headers every response carries.
+
+With sign-in on, every route needs it (pages, callbacks, assets, downloads) except /healthz.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from functools import cache
+from typing import TYPE_CHECKING
+
+from flask import Flask, Response, g, request
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.config import Config
+from app.health import HEALTH_PATH
+
+if TYPE_CHECKING:
+    from dash import Dash
+
+# Verifying a scrypt hash takes ~0.1 s and a page load makes dozens of requests: a verified
+# user/password pair is remembered, as a keyed digest, for the life of the process.
+MAX_REMEMBERED = 1000
+
+
+@cache
+def unknown_user_hash() -> str:
+    """Checked when the user name is unknown, so a wrong name costs what a wrong password does."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+class PasswordCheck:
+    def __init__(self, users: dict[str, str]):
+        self.users = users
+        self._key = secrets.token_bytes(32)
+        self._verified: set[bytes] = set()
+        self._lock = threading.Lock()
+
+    def _digest(self, user: str, password: str) -> bytes:
+        return hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+
+    def verify(self, user: str, password: str) -> bool:
+        digest = self._digest(user, password)
+        with self._lock:
+            if digest in self._verified:
+                return True
+        # check_password_hash compares with hmac.compare_digest (constant time).
+        stored = self.users.get(user)
+        valid = check_password_hash(stored or unknown_user_hash(), password) and stored is not None
+        if valid:
+            with self._lock:
+                if len(self._verified) >= MAX_REMEMBERED:
+                    self._verified.clear()
+                self._verified.add(digest)
+        return valid
+
+
+def parse_users(text: str, source: str) -> dict[str, str]:
+    """`alice=<hash>;bob=<hash>` (or one entry a line) into {user: werkzeug hash}."""
+    users = {}
+    for entry in text.replace("\n", ";").split(";"):
+        entry = entry.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        user, separator, hashed = entry.partition("=")
+        user, hashed = user.strip(), hashed.strip()
+        if not separator or not user or ":" in user:
+            raise ValueError(f"{source}: expected user=hash entries, got {user or entry[:20]!r}")
+        if hashed.count("$") < 2:
+            raise ValueError(
+                f"{source}: the entry for {user!r} is not a password hash;"
+                " make one with `python -m app hash-password`"
+            )
+        users[user] = hashed
+    return users
+
+
+def install_auth(server: Flask, config: Config) -> None:
+    if not config.auth_users and not config.auth_header:
+        return
+    passwords = PasswordCheck(config.auth_users)
+    realm = config.title.replace('"', "'")
+
+    @server.before_request
+    def require_sign_in():
+        if request.path == HEALTH_PATH:
+            return None
+        user = identify(passwords, config.auth_header)
+        if user is None:
+            return refusal(config, realm)
+        g.user = user
+        return None
+
+
+def identify(passwords: PasswordCheck, header: str | None) -> str | None:
+    if header:
+        # Trusted only because the operator configured it: the proxy in front sets (and
+        # strips any client-sent copy of) this header.
+        identity = request.headers.get(header, "").strip()
+        if identity:
+            return identity
+    credentials = request.authorization
+    if passwords.users and credentials is not None and credentials.type == "basic":
+        user, password = credentials.username or "", credentials.password or ""
+        if passwords.verify(user, password):
+            return user
+    return None
+
+
+def refusal(config: Config, realm: str) -> Response:
+    if not config.auth_users:  # the identity header alone: a password prompt cannot help
+        return Response("Forbidden: no identity from the sign-in proxy.\n", 403,
+                        mimetype="text/plain")
+    return Response(
+        "Sign-in required.\n", 401, mimetype="text/plain",
+        headers={"WWW-Authenticate": f'Basic realm="{realm}", charset="UTF-8"'},
+    )
+
+
+def content_security_policy(dash_app: Dash) -> str:
+    # Dash renders a few inline scripts (the renderer's start-up, clientside callbacks): they
+    # are allowed by hash, and nothing else inline; no eval (tests/test_browser_ops.py shows the
+    # page works without it). Dash, Plotly and AG Grid set inline styles. Nothing may load
+    # from another origin.
+    scripts = " ".join(["'self'", *dash_app.csp_hashes()])
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src {scripts}",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def install_security_headers(dash_app: Dash) -> None:
+    @dash_app.server.after_request
+    def add_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # URLs carry the view (dates, filters): do not hand them to other sites.
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            headers.setdefault("Content-Security-Policy", content_security_policy(dash_app))
+        return response

@@ -1,0 +1,110 @@
+"""The chat drawer: answers are computed in a background process (DiskcacheManager), so the page
+stays responsive and the reader can cancel; the conversation lives in a session store."""
+
+from __future__ import annotations
+
+import logging
+
+import diskcache
+from dash import ALL, DiskcacheManager, Input, Output, State, ctx, no_update
+
+from app.ask import Answer, AskContext, ask
+from app.ask.questions import EXAMPLES
+from callbacks.guard import UNEXPECTED
+from callbacks.view_state import filter_bar_inputs, growth_query
+from layouts import ids
+from layouts.chat import MAX_QUESTION_LENGTH, conversation
+from queries.backends import BackendError
+from queries.errors import ParameterError
+from queries.experiments import parse_declared
+from queries.filters import FilterError
+
+log = logging.getLogger(__name__)
+
+
+def background_manager(config) -> DiskcacheManager:
+    """Job results live on disk (config.background_dir), so every gunicorn worker sees them."""
+    return DiskcacheManager(diskcache.Cache(str(config.background_dir)))
+
+
+def view_states() -> list[State]:
+    """The filter bar's values as States: the question, not the filters, starts an answer."""
+    return [State(item.component_id, item.component_property) for item in filter_bar_inputs()]
+
+
+def answer_for(question: str, view_values: list, experiment, backend, config) -> Answer:
+    try:
+        view = growth_query(*view_values)
+    except ParameterError as error:
+        return Answer(f"The filter bar needs fixing first: {error}")
+    context = AskContext(backend, view, parse_declared(config.experiments), experiment)
+    try:
+        return ask(question, context, config)
+    except (BackendError, FilterError, ParameterError) as error:
+        return Answer(f"Could not answer: {error}")
+    except Exception:  # one bad answer must not break the drawer
+        log.exception("chat answer failed")
+        return Answer(UNEXPECTED)
+
+
+def register(app, backend, config) -> None:
+    @app.callback(
+        Output(ids.CHAT_DRAWER, "is_open"),
+        Input(ids.CHAT_OPEN, "n_clicks"),
+        State(ids.CHAT_DRAWER, "is_open"),
+        prevent_initial_call=True,
+    )
+    def toggle_drawer(_clicks, is_open):
+        return not is_open
+
+    @app.callback(
+        Output(ids.CHAT_QUESTION, "value", allow_duplicate=True),
+        Input(ids.chat_example(ALL), "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def use_example(clicks):
+        if not ctx.triggered_id or not any(clicks):
+            return no_update
+        return EXAMPLES[ctx.triggered_id["index"]][1]
+
+    @app.callback(
+        Output(ids.CHAT_CONVERSATION, "children"),
+        Input(ids.CHAT_HISTORY, "data"),
+    )
+    def show_conversation(turns):
+        return conversation(turns)
+
+    @app.callback(
+        Output(ids.CHAT_HISTORY, "data", allow_duplicate=True),
+        Input(ids.CHAT_CLEAR, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def clear_conversation(_clicks):
+        return []
+
+    @app.callback(
+        Output(ids.CHAT_HISTORY, "data"),
+        Output(ids.CHAT_QUESTION, "value"),
+        Input(ids.CHAT_ASK, "n_clicks"),
+        Input(ids.CHAT_QUESTION, "n_submit"),
+        State(ids.CHAT_QUESTION, "value"),
+        State(ids.CHAT_HISTORY, "data"),
+        State(ids.EXPERIMENT, "value"),
+        *view_states(),
+        background=True,
+        manager=background_manager(config),
+        running=[
+            (Output(ids.CHAT_ASK, "disabled"), True, False),
+            (Output(ids.CHAT_PENDING, "style"), {"display": "flex"}, {"display": "none"}),
+        ],
+        cancel=[Input(ids.CHAT_CANCEL, "n_clicks")],
+        prevent_initial_call=True,
+    )
+    def answer_question(_clicks, _submits, question, turns, experiment, *view_values):
+        question = (question or "").strip()[:MAX_QUESTION_LENGTH]
+        if not question:
+            return no_update, no_update
+        # The job runs in a forked process: give the query cache its Flask app back.
+        with app.server.app_context():
+            answer = answer_for(question, list(view_values), experiment, backend, config)
+        return [*(turns or []), {"question": question, "answer": answer.to_dict()}], ""
