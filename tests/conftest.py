@@ -27,6 +27,14 @@ def require_tool(executable: str, why: str) -> str:
     return path
 
 
+# A three-event log with a `platform` segment, for tests that need an app over real data.
+PLATFORM_ROWS = [
+    ("2024-01-01 09:00:00", "u1", "session", None, "web"),
+    ("2024-01-09 09:00:00", "u1", "session", None, "ios"),
+    ("2024-01-10 09:00:00", "u2", "purchase", 5.0, "ios"),
+]
+
+
 def events_table(rows: list[tuple], segment_columns: tuple[str, ...] = ()) -> pa.Table:
     """Rows are (event_time, user_id, event_type[, revenue[, *segments]])."""
     columns = {"event_time": [], "user_id": [], "event_type": [], "revenue": []}

@@ -3,7 +3,13 @@ renderer sends: the real dispatch, context (ctx.triggered_id, cookies) and seria
 
 from __future__ import annotations
 
+from layouts import ids
+
 CALLBACK_PATH = "/_dash-update-component"
+# The segment dropdowns' pattern id as the renderer writes it, and its one dropdown in an app
+# over tests/conftest.py's PLATFORM_ROWS.
+SEGMENTS = '{"column":["ALL"],"type":"segment-filter"}'
+MATCHES = {SEGMENTS: [ids.segment_filter("platform")]}
 
 
 def callback_key(app, first_output: str) -> str:

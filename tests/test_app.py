@@ -17,13 +17,8 @@ from callbacks import growth as growth_callbacks
 from layouts import ids
 from queries.backends import BackendError, DuckDBBackend
 from queries.cache import CachedBackend
+from tests.conftest import PLATFORM_ROWS as ROWS
 from tests.conftest import events_table
-
-ROWS = [
-    ("2024-01-01 09:00:00", "u1", "session", None, "web"),
-    ("2024-01-09 09:00:00", "u1", "session", None, "ios"),
-    ("2024-01-10 09:00:00", "u2", "purchase", 5.0, "ios"),
-]
 
 
 def component_ids(component) -> list:

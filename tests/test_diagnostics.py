@@ -15,15 +15,8 @@ from layouts import ids
 from queries.backends import DuckDBBackend
 from queries.cache import CachedBackend
 from queries.query_log import collecting
-from tests.dash_requests import call
-
-ROWS = [
-    ("2024-01-01 09:00:00", "u1", "session", None, "web"),
-    ("2024-01-09 09:00:00", "u1", "session", None, "ios"),
-    ("2024-01-10 09:00:00", "u2", "purchase", 5.0, "ios"),
-]
-SEGMENTS = '{"column":["ALL"],"type":"segment-filter"}'
-MATCHES = {SEGMENTS: [ids.segment_filter("platform")]}
+from tests.conftest import PLATFORM_ROWS as ROWS
+from tests.dash_requests import MATCHES, SEGMENTS, call
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from callbacks.url_state import (
     to_search,
 )
 from layouts import ids
-from tests.dash_requests import call
+from tests.conftest import PLATFORM_ROWS as ROWS
+from tests.dash_requests import MATCHES, SEGMENTS, call
 
 DEFAULTS = ViewState(
     tab="growth", grain="week", start="2024-06-01", end="2025-06-18",
@@ -125,12 +126,6 @@ def test_controls_and_view_state_convert_both_ways():
 
 # ---- the callback, through the Flask test client ----
 
-ROWS = [
-    ("2024-01-01 09:00:00", "u1", "session", None, "web"),
-    ("2024-01-09 09:00:00", "u1", "session", None, "ios"),
-    ("2024-01-10 09:00:00", "u2", "purchase", 5.0, "ios"),
-]
-SEGMENTS = '{"column":["ALL"],"type":"segment-filter"}'
 LAYOUT_VALUES = {  # as the page renders them for ROWS
     f"{ids.VIEW_TABS}.active_tab": "growth",
     f"{ids.GRAIN}.value": "week",
@@ -156,7 +151,7 @@ def sync(client_and_app, changed: str, **values) -> dict:
     client, app = client_and_app
     given = LAYOUT_VALUES | {f"{ids.URL}.search": ""} | values
     return call(client, app, f"{ids.URL}.search", given, changed=[changed],
-                matches={SEGMENTS: [ids.segment_filter("platform")]})
+                matches=MATCHES)
 
 
 def test_opening_a_link_sets_only_the_controls_it_changes(client_and_app):
