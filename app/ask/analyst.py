@@ -213,6 +213,14 @@ def previous_row(table: pd.DataFrame, row: pd.Series) -> pd.Series | None:
     return table.iloc[position - 1] if position > 0 else None
 
 
+def period_and_previous(question: Question, context: AskContext, grain: Grain,
+                        bounds: DataBounds, columns: tuple[str, ...]):
+    """The metric table, the period the question names (or the latest), and the one before."""
+    table = period_table(context, grain, columns)
+    row = named_or_latest(question, table, grain, bounds)
+    return table, row, previous_row(table, row)
+
+
 # --- answers -------------------------------------------------------------------------------
 
 
@@ -270,9 +278,9 @@ def numbers_of(rows: pd.DataFrame, *metrics: MetricInfo) -> pd.DataFrame:
 def answer_compare(question: Question, context: AskContext, bounds: DataBounds) -> Answer:
     first, second = (METRICS[m] for m in question.metrics[:2])
     grain = question_grain(question, context)
-    table = period_table(context, grain, (first.column, second.column))
-    row = named_or_latest(question, table, grain, bounds)
-    before = previous_row(table, row)
+    _table, row, before = period_and_previous(
+        question, context, grain, bounds, (first.column, second.column)
+    )
     label = period_label(row["period_start"], grain)
     a, b = row[first.column], row[second.column]
     text = (f"In {label}: {first.label} {fmt(a, first.kind)}, {second.label}"
@@ -305,9 +313,7 @@ def relation(first: MetricInfo, a, second: MetricInfo, b) -> str:
 def answer_value(question: Question, context: AskContext, bounds: DataBounds) -> Answer:
     metric = METRICS[question.metrics[0]]
     grain = question_grain(question, context)
-    table = period_table(context, grain, (metric.column,))
-    row = named_or_latest(question, table, grain, bounds)
-    before = previous_row(table, row)
+    table, row, before = period_and_previous(question, context, grain, bounds, (metric.column,))
     text = (f"{metric.label.capitalize()} in {period_label(row['period_start'], grain)}:"
             f" {fmt(row[metric.column], metric.kind)}{detail(metric, row)}.")
     bullets = ()
@@ -322,9 +328,7 @@ def answer_value(question: Question, context: AskContext, bounds: DataBounds) ->
 def answer_why(question: Question, context: AskContext, bounds: DataBounds) -> Answer:
     metric = METRICS[question.metrics[0]]
     grain = question_grain(question, context)
-    table = period_table(context, grain, (metric.column,))
-    row = named_or_latest(question, table, grain, bounds)
-    before = previous_row(table, row)
+    table, row, before = period_and_previous(question, context, grain, bounds, (metric.column,))
     if before is None:
         raise CannotAnswer(f"{capitalised(period_label(row['period_start'], grain))} is the first"
                            " period:"
