@@ -7,7 +7,8 @@ to it through the real google-cloud-bigquery client, as the app does with BigQue
     with running_emulator("growth-test") as emulator:    # or in a session-scoped fixture
         client = emulator.client()
         load_frame(client, "analytics.events", events_table(rows), events_schema())
-        client.query("select ...", job_config=...).to_dataframe(create_bqstorage_client=False)
+        client.query("select ...", job_config=...).result().to_arrow(
+            create_bqstorage_client=False).to_pandas()
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def test_a_dataframe_loads_and_reads_back_as_a_dataframe(emulator):
             bigquery.ScalarQueryParameter("experiment", "STRING", "exp"),
             bigquery.ScalarQueryParameter("since", "TIMESTAMP", None),
         ]),
-    ).to_dataframe(create_bqstorage_client=False)
+    ).result().to_arrow(create_bqstorage_client=False).to_pandas()  # as the app reads results
     assert back["variant"].tolist() == ["control", "treatment"]
     assert back["users"].tolist() == [1, 1]
     assert back["first"].tolist() == [
