@@ -95,6 +95,8 @@ def test_a_copied_url_opens_the_same_view_and_back_steps_through_changes(
     page.go_back()
     wait_for_search(page, RANGE + "&filter=platform:ios")
     page.wait_for_selector(".nav-tabs a.nav-link.active:has-text('Growth')")
+    # The tab's pane is shown (and its panel redrawn) after the tab link turns active: wait.
+    wait_for_kpi(page, f"{ios_new:,}")
     assert f"{ios_new:,}" in kpi_text(page, "new_users")
     page.go_back()
     wait_for_search(page, RANGE)
