@@ -52,6 +52,19 @@ def cached_panel(body: dict) -> bool:
     return isinstance(first, dict) and first.get("id") in CACHED_PANELS
 
 
+def canonical(body: dict) -> dict:
+    """The request with an unset value (sent without "value") written as null: the renderer
+    sends a control never set (a dropdown's first state) one way and a cleared one the other,
+    and the callback sees None either way."""
+    def filled(dependency):
+        if isinstance(dependency, list):
+            return [filled(item) for item in dependency]
+        return {"value": None, **dependency} if isinstance(dependency, dict) else dependency
+
+    return body | {group: [filled(dependency) for dependency in body.get(group) or []]
+                   for group in ("inputs", "state")}
+
+
 def install_response_cache(server: Flask, backend, cache, config: Config) -> None:
     if not config.response_cache:
         return
@@ -66,7 +79,8 @@ def install_response_cache(server: Flask, backend, cache, config: Config) -> Non
         if not isinstance(body, dict) or not cached_panel(body):
             return None
         try:
-            payload = json.dumps([namespace, body], sort_keys=True, separators=(",", ":"))
+            payload = json.dumps([namespace, canonical(body)], sort_keys=True,
+                                 separators=(",", ":"))
             key = backend.key(payload, {"response": True}, backend.data_version())
             cached = cache.get(key)
         except Exception:  # the cache (or the backend's version) is away: compute the answer

@@ -14,7 +14,7 @@ import logging
 import re
 import secrets
 
-from dash import Input, Output, State, no_update
+from dash import ClientsideFunction, Input, Output, State, no_update
 from flask import Response, g, has_request_context, request
 
 from app.cache import cache
@@ -147,17 +147,25 @@ def register(app, backend, config) -> None:
     def toggle_diagnostics(_clicks, is_open):
         return not is_open
 
-    @app.callback(
-        Output(ids.DIAGNOSTICS_GRID, "rowData"),
-        Output(ids.DIAGNOSTICS_SQL, "children"),
-        Output(ids.DIAGNOSTICS_NOTE, "children"),
+    # In the browser (assets/panels.js): a request only while the card is open.
+    app.clientside_callback(
+        ClientsideFunction("panels", "diagnostics"),
+        Output(ids.DIAGNOSTICS_REQUEST, "data"),
         Input(ids.DIAGNOSTICS_COLLAPSE, "is_open"),
         Input(ids.VIEW_TABS, "active_tab"),
         # A panel's first output is set whenever it answers, changed or not.
         *[Input(output, "children") for output in PANEL_OUTPUTS],
     )
-    def show_diagnostics(is_open, tab, *_panel_outputs):
-        if not is_open:
+
+    @app.callback(
+        Output(ids.DIAGNOSTICS_GRID, "rowData"),
+        Output(ids.DIAGNOSTICS_SQL, "children"),
+        Output(ids.DIAGNOSTICS_NOTE, "children"),
+        Input(ids.DIAGNOSTICS_REQUEST, "data"),
+        prevent_initial_call=True,
+    )
+    def show_diagnostics(request):
+        if not isinstance(request, dict):
             return no_update, no_update, no_update
-        return diagnostics_view(tab)
+        return diagnostics_view(request.get("tab"))
 

@@ -6,12 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
 from callbacks.guard import guarded
-from callbacks.view_state import (
-    filter_bar_inputs,
-    growth_query,
-    skip_unless_visible,
-    visible_tab_input,
-)
+from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
 from layouts import experiment_charts, ids
 from layouts.charts import empty_figure
 from queries.errors import ParameterError
@@ -117,18 +112,18 @@ def register(app, backend, config) -> None:
         Output(ids.EXPERIMENT_PLAN, "children"),
         Output(ids.EXPERIMENT_GRID, "rowData"),
         Output(ids.EXPERIMENT_CONTROL, "options"),
-        *filter_bar_inputs(),
-        Input(ids.EXPERIMENT, "value"),
-        Input(ids.EXPERIMENT_CONVERSION_EVENT, "value"),
-        Input(ids.EXPERIMENT_CONTROL, "value"),
-        Input(ids.EXPERIMENT_WINDOW_DAYS, "value"),
-        Input(ids.EXPERIMENT_PLANNED_EFFECT, "value"),
-        visible_tab_input(),
+        *drawn_on_request(app, ids.EXPERIMENT_REQUEST, [
+            *filter_bar_inputs(),
+            Input(ids.EXPERIMENT, "value"),
+            Input(ids.EXPERIMENT_CONVERSION_EVENT, "value"),
+            Input(ids.EXPERIMENT_CONTROL, "value"),
+            Input(ids.EXPERIMENT_WINDOW_DAYS, "value"),
+            Input(ids.EXPERIMENT_PLANNED_EFFECT, "value"),
+        ]),
+        prevent_initial_call=True,
     )
-    def update_experiment(grain, start, end, activity, segment_values, segment_ids,
-                          experiment, conversion_event, control, window_days, planned_effect,
-                          tab=None):
-        skip_unless_visible(tab, ids.TAB_EXPERIMENTS)
+    def update_experiment(_request, grain, start, end, activity, segment_values, segment_ids,
+                          experiment, conversion_event, control, window_days, planned_effect):
         if not experiment:
             return (no_update,) * OUTPUTS
         filter_values = (grain, start, end, activity, segment_values, segment_ids)

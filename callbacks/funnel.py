@@ -5,12 +5,7 @@ from __future__ import annotations
 from dash import Input, Output, no_update
 
 from callbacks.guard import guarded
-from callbacks.view_state import (
-    filter_bar_inputs,
-    growth_query,
-    skip_unless_visible,
-    visible_tab_input,
-)
+from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
 from layouts import ids, revenue_charts
 from layouts.charts import empty_figure
 from layouts.components import empty_state
@@ -57,15 +52,16 @@ def register(app, backend, config) -> None:
         Output(ids.FUNNEL_CHART, "figure"),
         Output(ids.FUNNEL_BREAKDOWN_CHART, "figure"),
         Output(ids.FUNNEL_GRID, "rowData"),
-        *filter_bar_inputs(),
-        Input(ids.FUNNEL_STEPS, "value"),
-        Input(ids.FUNNEL_WINDOW_DAYS, "value"),
-        Input(ids.FUNNEL_BREAKDOWN, "value"),
-        visible_tab_input(),
+        *drawn_on_request(app, ids.FUNNEL_REQUEST, [
+            *filter_bar_inputs(),
+            Input(ids.FUNNEL_STEPS, "value"),
+            Input(ids.FUNNEL_WINDOW_DAYS, "value"),
+            Input(ids.FUNNEL_BREAKDOWN, "value"),
+        ]),
+        prevent_initial_call=True,
     )
-    def update_funnel(grain, start, end, activity, segment_values, segment_ids, steps,
-                      window_days, breakdown, tab=None):
-        skip_unless_visible(tab, ids.TAB_REVENUE)
+    def update_funnel(_request, grain, start, end, activity, segment_values, segment_ids,
+                      steps, window_days, breakdown):
         filter_values = (grain, start, end, activity, segment_values, segment_ids)
         try:
             query = funnel_query(filter_values, steps, window_days, breakdown)

@@ -6,12 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, no_update
 
 from callbacks.guard import guarded
-from callbacks.view_state import (
-    filter_bar_inputs,
-    growth_query,
-    skip_unless_visible,
-    visible_tab_input,
-)
+from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
 from layouts import charts, ids
 from layouts.components import empty_state, kpi_card
 from layouts.growth import metric_chart_cards
@@ -79,11 +74,10 @@ def register(app, backend, config) -> None:
         Output(ids.GROWTH_METRIC_CHARTS, "children"),
         Output(ids.GROWTH_GRID, "rowData"),
         Output(ids.GROWTH_GRID, "csvExportParams"),
-        *filter_bar_inputs(),
-        visible_tab_input(),
+        *drawn_on_request(app, ids.GROWTH_REQUEST, filter_bar_inputs()),
+        prevent_initial_call=True,
     )
-    def update_growth(grain, start, end, activity, segment_values, segment_ids, tab=None):
-        skip_unless_visible(tab, ids.TAB_GROWTH)
+    def update_growth(_request, grain, start, end, activity, segment_values, segment_ids):
         try:
             query = growth_query(grain, start, end, activity, segment_values, segment_ids)
         except ParameterError:

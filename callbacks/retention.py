@@ -8,11 +8,10 @@ from dash import Input, Output, State, no_update
 
 from callbacks.guard import guarded
 from callbacks.view_state import (
+    drawn_on_request,
     filter_bar_inputs,
     growth_query,
     parse_date,
-    skip_unless_visible,
-    visible_tab_input,
 )
 from layouts import ids, retention_charts
 from layouts.charts import empty_figure
@@ -53,7 +52,8 @@ def grid_rows(table, max_periods: int, show_counts: bool) -> list[dict]:
         row = rows.setdefault(cell.cohort_start, {
             "cohort_start": cell.cohort_start.isoformat(), "cohort_size": cell.cohort_size})
         row[f"k{cell.period_index}"] = getattr(cell, value)
-        row[f"open_k{cell.period_index}"] = not cell.is_complete
+        if not cell.is_complete:  # the grid's cellClassRules read a missing flag as false
+            row[f"open_k{cell.period_index}"] = True
     return list(rows.values())
 
 
@@ -106,20 +106,21 @@ def register(app, backend, config) -> None:
         Output(ids.RETENTION_GRID, "rowData"),
         Output(ids.RETENTION_OVERLAY, "options"),
         Output(ids.RETENTION_GRID, "csvExportParams"),
-        *filter_bar_inputs(),
-        Input(ids.RETENTION_MODE, "value"),
-        Input(ids.RETENTION_VALUES, "value"),
-        Input(ids.RETENTION_START_EVENT, "value"),
-        Input(ids.RETENTION_RETURN_EVENT, "value"),
-        Input(ids.RETENTION_MAX_PERIODS, "value"),
-        Input(ids.RETENTION_OVERLAY, "value"),
+        *drawn_on_request(app, ids.RETENTION_REQUEST, [
+            *filter_bar_inputs(),
+            Input(ids.RETENTION_MODE, "value"),
+            Input(ids.RETENTION_VALUES, "value"),
+            Input(ids.RETENTION_START_EVENT, "value"),
+            Input(ids.RETENTION_RETURN_EVENT, "value"),
+            Input(ids.RETENTION_MAX_PERIODS, "value"),
+            Input(ids.RETENTION_OVERLAY, "value"),
+        ]),
         State(ids.DATE_RANGE, "min_date_allowed"),
-        visible_tab_input(),
+        prevent_initial_call=True,
     )
-    def update_retention(grain, start, end, activity, segment_values, segment_ids, mode,
-                         values, start_event, return_event, max_periods, overlay, first_day,
-                         tab=None):
-        skip_unless_visible(tab, ids.TAB_RETENTION)
+    def update_retention(_request, grain, start, end, activity, segment_values, segment_ids,
+                         mode, values, start_event, return_event, max_periods, overlay,
+                         first_day):
         filter_values = (grain, start, end, activity, segment_values, segment_ids)
         try:
             first = parse_date(first_day, "First")

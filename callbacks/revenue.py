@@ -8,12 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, no_update
 
 from callbacks.guard import guarded
-from callbacks.view_state import (
-    filter_bar_inputs,
-    growth_query,
-    skip_unless_visible,
-    visible_tab_input,
-)
+from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
 from layouts import ids, revenue_charts
 from layouts.charts import empty_figure
 from layouts.components import empty_state, money, whole, window_card
@@ -105,14 +100,15 @@ def register(app, backend, config) -> None:
         Output(ids.REVENUE_TREND, "figure"),
         Output(ids.REVENUE_WINDOW_CHART, "figure"),
         Output(ids.REVENUE_GRID, "rowData"),
-        *filter_bar_inputs(),
-        Input(ids.REVENUE_BREAKDOWN, "value"),
-        Input(ids.REVENUE_OVERLAY_PREVIOUS, "value"),
-        visible_tab_input(),
+        *drawn_on_request(app, ids.REVENUE_REQUEST, [
+            *filter_bar_inputs(),
+            Input(ids.REVENUE_BREAKDOWN, "value"),
+            Input(ids.REVENUE_OVERLAY_PREVIOUS, "value"),
+        ]),
+        prevent_initial_call=True,
     )
-    def update_revenue(grain, start, end, activity, segment_values, segment_ids, breakdown,
-                       overlay_previous, tab=None):
-        skip_unless_visible(tab, ids.TAB_REVENUE)
+    def update_revenue(_request, grain, start, end, activity, segment_values, segment_ids,
+                       breakdown, overlay_previous):
         try:
             view = growth_query(grain, start, end, activity, segment_values, segment_ids)
             query = RevenueQuery(view.grain, view.start, view.end, view.segment)

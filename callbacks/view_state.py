@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dash import ALL, Input, State
-from dash.exceptions import PreventUpdate
+from dash import ALL, ClientsideFunction, Input, Output, State
 
 from layouts import ids
 from queries.errors import ParameterError
@@ -26,15 +25,24 @@ def filter_bar_inputs() -> list:
     ]
 
 
-def visible_tab_input() -> Input:
-    """Panels draw only on their own tab: drawing figures costs more than cached queries, and
-    a hidden panel draws with the current filters when its tab opens."""
-    return Input(ids.VIEW_TABS, "active_tab")
+def drawn_on_request(app, request: dict, controls: list) -> list:
+    """The dependencies of a panel callback that draws only when the browser asks.
 
-
-def skip_unless_visible(active_tab: str | None, tab: str) -> None:
-    if active_tab is not None and active_tab != tab:
-        raise PreventUpdate
+    A clientside gate (assets/panels.js) watches the panel's controls and the tabs, and sets
+    the panel's request store when its tab is open and its view changed: no request for hidden
+    panels, none for a tab opened again unchanged. The panel callback takes that store as its
+    Input (use prevent_initial_call=True), then the controls' values as States, in order.
+    """
+    app.clientside_callback(
+        ClientsideFunction("panels", "request"),
+        Output(request, "data"),
+        # All as Inputs: a clientside function gets its Inputs' values before its States'.
+        *[Input(c.component_id, c.component_property) for c in controls],
+        Input(ids.VIEW_TABS, "active_tab"),
+        State(request, "data"),
+    )
+    return [Input(request, "data"),
+            *[State(c.component_id, c.component_property) for c in controls]]
 
 
 def parse_date(value: str | None, label: str) -> dt.date | None:

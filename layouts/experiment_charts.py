@@ -1,46 +1,49 @@
-"""Experiment figures: relative lift with intervals, and cumulative conversion per variant."""
+"""Experiment figures: relative lift with intervals, and cumulative conversion per variant
+(pure builders, plain dicts)."""
 
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from layouts.charts import base_layout, empty_figure
+from layouts.charts import base_layout, empty_figure, figure, iso_dates, plain
 
 
-def lift_figure(table: pd.DataFrame) -> go.Figure:
+def lift_figure(table: pd.DataFrame) -> dict:
     treatments = table[~table["is_control"] & table["lift_rel"].notna()]
     if treatments.empty:
         return empty_figure("No treatment with a defined lift.", height=300)
-    figure = go.Figure(layout=base_layout(120 + 60 * len(treatments),
-                                          "Relative lift vs control, 95% interval"))
-    figure.add_scatter(
-        x=treatments["lift_rel"].tolist(), y=treatments["variant"].tolist(), mode="markers",
-        marker={"size": 12, "color": "#1e3a8a"},
-        error_x={
+    trace = {
+        "type": "scatter", "x": plain(treatments["lift_rel"]),
+        "y": [str(variant) for variant in treatments["variant"]], "mode": "markers",
+        "marker": {"size": 12, "color": "#1e3a8a"},
+        "error_x": {
             "type": "data", "symmetric": False,
-            "array": (treatments["lift_rel_ci_high"] - treatments["lift_rel"]).tolist(),
-            "arrayminus": (treatments["lift_rel"] - treatments["lift_rel_ci_low"]).tolist(),
+            "array": plain(treatments["lift_rel_ci_high"] - treatments["lift_rel"]),
+            "arrayminus": plain(treatments["lift_rel"] - treatments["lift_rel_ci_low"]),
             "thickness": 3, "width": 8,
         },
-        hovertemplate="%{y}: %{x:+.1%}<extra></extra>",
-    )
-    figure.add_vline(x=0, line_dash="dash", line_color="#94a3b8")
-    figure.update_xaxes(tickformat="+.0%", zeroline=False)
-    figure.update_layout(showlegend=False, hovermode="closest")
-    return figure
+        "hovertemplate": "%{y}: %{x:+.1%}<extra></extra>",
+    }
+    layout = base_layout(120 + 60 * len(treatments), "Relative lift vs control, 95% interval")
+    layout |= {
+        "shapes": [{"type": "line", "xref": "x", "x0": 0, "x1": 0, "yref": "y domain", "y0": 0,
+                    "y1": 1, "line": {"color": "#94a3b8", "dash": "dash"}}],
+        "xaxis": {"tickformat": "+.0%", "zeroline": False},
+        "showlegend": False, "hovermode": "closest",
+    }
+    return figure([trace], layout)
 
 
-def cumulative_figure(daily: pd.DataFrame, control: str) -> go.Figure:
+def cumulative_figure(daily: pd.DataFrame, control: str) -> dict:
     if daily.empty:
         return empty_figure("No assignment dates to plot.", height=320)
-    figure = go.Figure(layout=base_layout(340, "Cumulative conversion by variant"))
-    for variant, rows in daily.groupby("variant", sort=True):
-        figure.add_scatter(
-            x=pd.to_datetime(rows["day"]).tolist(), y=rows["conversion_rate"].tolist(),
-            name=f"{variant} (control)" if variant == control else str(variant),
-            mode="lines", line={"width": 3 if variant == control else 2},
-            hovertemplate="%{y:.2%}",
-        )
-    figure.update_yaxes(tickformat=".1%", rangemode="tozero")
-    return figure
+    data = [
+        {"type": "scatter", "x": iso_dates(rows["day"]), "y": plain(rows["conversion_rate"]),
+         "name": f"{variant} (control)" if variant == control else str(variant),
+         "mode": "lines", "line": {"width": 3 if variant == control else 2},
+         "hovertemplate": "%{y:.2%}"}
+        for variant, rows in daily.groupby("variant", sort=True)
+    ]
+    layout = base_layout(340, "Cumulative conversion by variant")
+    layout["yaxis"] = {"tickformat": ".1%", "rangemode": "tozero"}
+    return figure(data, layout)

@@ -22,6 +22,23 @@ TAB_REVENUE = "revenue"
 TAB_EXPERIMENTS = "experiments"
 VIEW_TAB_IDS = (TAB_GROWTH, TAB_RETENTION, TAB_REVENUE, TAB_EXPERIMENTS)
 
+PANEL_REQUEST_TYPE = "panel-request"
+
+
+def panel_request(panel: str, tab: str) -> dict:
+    """A panel's draw request, set in the browser (assets/panels.js) when the panel's tab is
+    open and its view differs from the one it drew last; `tab` is read there."""
+    return {"type": PANEL_REQUEST_TYPE, "panel": panel, "tab": tab}
+
+
+GROWTH_REQUEST = panel_request("growth", TAB_GROWTH)
+RETENTION_REQUEST = panel_request("retention", TAB_RETENTION)
+REVENUE_REQUEST = panel_request("revenue", TAB_REVENUE)
+FUNNEL_REQUEST = panel_request("funnel", TAB_REVENUE)
+EXPERIMENT_REQUEST = panel_request("experiment", TAB_EXPERIMENTS)
+PANEL_REQUESTS = (GROWTH_REQUEST, RETENTION_REQUEST, REVENUE_REQUEST, FUNNEL_REQUEST,
+                  EXPERIMENT_REQUEST)
+
 # Shareable views: the URL carries the view state
 URL = "url"
 URL_MESSAGE = "url-message"
@@ -33,6 +50,7 @@ DIAGNOSTICS_COLLAPSE = "diagnostics-collapse"
 DIAGNOSTICS_NOTE = "diagnostics-note"
 DIAGNOSTICS_GRID = "diagnostics-grid"
 DIAGNOSTICS_SQL = "diagnostics-sql"
+DIAGNOSTICS_REQUEST = "diagnostics-request"
 
 # Growth view
 GROWTH_STATUS = "growth-status"

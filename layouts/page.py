@@ -129,6 +129,8 @@ def page(title: str, options: FilterOptions, experiment_names: list[str]) -> htm
             [
                 dcc.Location(id=ids.URL, refresh=False),
                 dcc.Store(id=ids.VIEW_DEFAULTS),
+                *[dcc.Store(id=request) for request in ids.PANEL_REQUESTS],
+                dcc.Store(id=ids.DIAGNOSTICS_REQUEST),
                 filter_bar(options),
                 dbc.Tabs(
                     [

@@ -1,15 +1,22 @@
-"""Retention figures: the cohort heatmap and the retention curve (pure builders)."""
+"""Retention figures: the cohort heatmap and the retention curve (pure builders, plain dicts)."""
 
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from layouts.charts import base_layout
+from layouts.charts import base_layout, figure, plain
 
 AVERAGE_LABEL = "Weighted average"
 HEATMAP_COLOURS = [[0.0, "#f8fafc"], [0.15, "#dbeafe"], [0.4, "#93c5fd"], [0.7, "#3b82f6"],
                    [1.0, "#1e3a8a"]]
+# One template for every cell; a cell carries only [retained users, extra line]. The row label
+# names the cohort and its size ("cohort · users" on the axis).
+HEATMAP_HOVER = (
+    "%{y}<br>period %{x}: %{customdata[0]:,} retained (%{z:.1%})%{customdata[1]}<extra></extra>"
+)
+IN_PROGRESS_HOVER = "<br>period still in progress"
+# The hover shows rates to 0.1% and colours show far less: six decimals are half the bytes.
+RATE_DECIMALS = 6
 
 
 def cohort_label(cohort_start, size: int) -> str:
@@ -21,99 +28,93 @@ def cell_text(rate: float, users: int, is_complete: bool, show_counts: bool) -> 
     return text if is_complete else text + "*"
 
 
-def cohort_rows(shown: pd.DataFrame, indexes: list[int], show_counts: bool):
-    """Label, colour, text and hover rows, one per cohort."""
-    cells = {(row.cohort_start, row.period_index): row for row in shown.itertuples(index=False)}
-    cohorts = shown.drop_duplicates("cohort_start")[["cohort_start", "cohort_size"]]
-    for cohort, size in cohorts.itertuples(index=False):
-        row_cells = [cells.get((cohort, k)) for k in indexes]
-        yield (
-            cohort_label(cohort, size),
-            [None if cell is None else cell.retention_rate for cell in row_cells],
-            ["" if cell is None else cell_text(
-                cell.retention_rate, cell.retained_users, cell.is_complete, show_counts)
-             for cell in row_cells],
-            ["" if cell is None else cell_hover(cohort, size, cell) for cell in row_cells],
-        )
-
-
-def cell_hover(cohort, size: int, cell) -> str:
-    text = (
-        f"cohort {cohort:%Y-%m-%d} ({size:,} users)<br>period {cell.period_index}: "
-        f"{cell.retained_users:,} retained ({cell.retention_rate:.1%})"
-    )
-    return text if cell.is_complete else text + "<br>period still in progress"
+def cohort_rows(shown: pd.DataFrame, width: int, show_counts: bool) -> list[tuple]:
+    """Label, colour, text and hover data rows, one per cohort, in the table's order."""
+    rows = {}
+    columns = ("cohort_start", "cohort_size", "period_index", "retention_rate", "retained_users",
+               "is_complete")
+    for cohort, size, k, rate, users, complete in zip(
+        *(shown[column].tolist() for column in columns), strict=True
+    ):
+        row = rows.get(cohort)
+        if row is None:
+            row = rows[cohort] = (cohort_label(cohort, size), [None] * width, [""] * width,
+                                  [None] * width)
+        row[1][k] = round(rate, RATE_DECIMALS)
+        row[2][k] = cell_text(rate, users, complete, show_counts)
+        row[3][k] = [users, "" if complete else IN_PROGRESS_HOVER]
+    return list(rows.values())
 
 
 def average_row(average: pd.DataFrame, indexes: list[int], show_counts: bool):
-    by_index = average.set_index("period_index")
+    by_index = {row.period_index: row for row in average.itertuples(index=False)}
     z, text, hover = [], [], []
     for k in indexes:
-        if k not in by_index.index:
+        row = by_index.get(k)
+        if row is None:
             z.append(None)
             text.append("")
-            hover.append("")
+            hover.append(None)
             continue
-        row = by_index.loc[k]
-        z.append(row["retention_rate"])
-        text.append(
-            f"{int(row['retained_users']):,}" if show_counts else f"{row['retention_rate']:.0%}"
-        )
-        hover.append(
-            f"weighted average, period {k}: {row['retention_rate']:.1%} of "
-            f"{int(row['eligible_users']):,} users in {int(row['cohorts'])} complete cohorts"
-        )
+        retained = int(row.retained_users)
+        z.append(round(float(row.retention_rate), RATE_DECIMALS))
+        text.append(f"{retained:,}" if show_counts else f"{row.retention_rate:.0%}")
+        hover.append([retained, f"<br>of {int(row.eligible_users):,} users"
+                                f" in {int(row.cohorts)} complete cohorts"])
     return AVERAGE_LABEL, z, text, hover
 
 
 def heatmap_figure(
     table: pd.DataFrame, average: pd.DataFrame, show_counts: bool, max_periods: int
-) -> go.Figure:
+) -> dict:
     """Cohorts down, periods since across, colour = retention rate (0 to 100%), an average row on
     top; the text shows rates or users, with * on cells whose period is still in progress."""
     shown = table[table["period_index"] <= max_periods]
     indexes = list(range(int(shown["period_index"].max()) + 1))
-    rows = [average_row(average, indexes, show_counts), *cohort_rows(shown, indexes, show_counts)]
+    rows = [average_row(average, indexes, show_counts),
+            *cohort_rows(shown, len(indexes), show_counts)]
     labels, z, text, hover = (list(column) for column in zip(*rows, strict=True))
-    figure = go.Figure(
-        go.Heatmap(
-            z=z, x=indexes, y=labels, text=text, texttemplate="%{text}", customdata=hover,
-            hovertemplate="%{customdata}<extra></extra>", zmin=0, zmax=1,
-            colorscale=HEATMAP_COLOURS, xgap=1, ygap=1,
-            colorbar={"tickformat": ".0%", "title": {"text": "retained"}},
-        ),
-        layout=base_layout(max(320, 26 * len(labels) + 120), "Retention by cohort"),
-    )
-    figure.update_layout(hovermode="closest")
-    figure.add_annotation(
-        text="* period still in progress", xref="paper", yref="paper", x=1, y=0, yshift=-24,
-        showarrow=False, font={"size": 11, "color": "#64748b"}, xanchor="right",
-    )
-    figure.update_yaxes(autorange="reversed", type="category", title="cohort · users")
-    figure.update_xaxes(
-        title="periods since first activity", dtick=1 if len(indexes) <= 40 else 5, side="top"
-    )
-    return figure
+    trace = {
+        "type": "heatmap", "z": z, "x": indexes, "y": labels, "text": text,
+        "texttemplate": "%{text}", "customdata": hover, "hovertemplate": HEATMAP_HOVER,
+        "hoverongaps": False, "zmin": 0, "zmax": 1, "colorscale": HEATMAP_COLOURS,
+        "xgap": 1, "ygap": 1, "colorbar": {"tickformat": ".0%", "title": {"text": "retained"}},
+    }
+    layout = base_layout(max(320, 26 * len(labels) + 120), "Retention by cohort") | {
+        "hovermode": "closest",
+        "annotations": [{
+            "text": "* period still in progress", "xref": "paper", "yref": "paper", "x": 1,
+            "y": 0, "yshift": -24, "showarrow": False, "font": {"size": 11, "color": "#64748b"},
+            "xanchor": "right",
+        }],
+        "yaxis": {"autorange": "reversed", "type": "category",
+                  "title": {"text": "cohort · users"}},
+        "xaxis": {"title": {"text": "periods since first activity"},
+                  "dtick": 1 if len(indexes) <= 40 else 5, "side": "top"},
+    }
+    return figure([trace], layout)
 
 
 def curve_figure(
     table: pd.DataFrame, average: pd.DataFrame, overlay: list[str], max_periods: int
-) -> go.Figure:
-    figure = go.Figure(layout=base_layout(360, "Retention curve"))
+) -> dict:
     average = average[average["period_index"] <= max_periods]
-    figure.add_scatter(
-        x=average["period_index"], y=average["retention_rate"], name=AVERAGE_LABEL,
-        mode="lines+markers", line={"color": "#1e3a8a", "width": 3},
-        hovertemplate="period %{x}: %{y:.1%}",
-    )
+    data = [{
+        "type": "scatter", "x": plain(average["period_index"]),
+        "y": plain(average["retention_rate"]), "name": AVERAGE_LABEL, "mode": "lines+markers",
+        "line": {"color": "#1e3a8a", "width": 3}, "hovertemplate": "period %{x}: %{y:.1%}",
+    }]
     for cohort in overlay or []:
         rows = table[(table["cohort_start"].astype(str) == cohort)
                      & (table["period_index"] <= max_periods)]
-        figure.add_scatter(
-            x=rows["period_index"], y=rows["retention_rate"], name=cohort, mode="lines+markers",
-            line={"width": 1.5, "dash": "dot"}, hovertemplate="period %{x}: %{y:.1%}",
-        )
-    figure.update_yaxes(tickformat=".0%", range=[0, 1.02], title="retained")
-    figure.update_xaxes(title="periods since first activity")
-    figure.update_layout(hovermode="x unified")
-    return figure
+        data.append({
+            "type": "scatter", "x": plain(rows["period_index"]), "y": plain(rows["retention_rate"]),
+            "name": cohort, "mode": "lines+markers", "line": {"width": 1.5, "dash": "dot"},
+            "hovertemplate": "period %{x}: %{y:.1%}",
+        })
+    layout = base_layout(360, "Retention curve") | {
+        "yaxis": {"tickformat": ".0%", "range": [0, 1.02], "title": {"text": "retained"}},
+        "xaxis": {"title": {"text": "periods since first activity"}},
+        "hovermode": "x unified",
+    }
+    return figure(data, layout)

@@ -1,94 +1,105 @@
-"""Revenue and funnel figures (pure builders)."""
+"""Revenue and funnel figures (pure builders, plain dicts)."""
 
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from layouts.charts import bar_opacity, base_layout, empty_figure, mark_incomplete
+from layouts.charts import PeriodAxis, base_layout, empty_figure, figure, iso_dates, plain
 
 REVENUE_COLOUR = "#0d9488"
 ORDERS_COLOUR = "#64748b"
 AOV_COLOUR = "#f59e0b"
 PREVIOUS_COLOUR = "#94a3b8"
+# Two rows sharing the x axis, 62% / 38% of the height with 8% between them; the right 6% is
+# kept for the AOV axis of the second row (what make_subplots laid out).
+TREND_AXES = {
+    "xaxis": {"anchor": "y", "domain": [0.0, 0.94], "matches": "x2", "showticklabels": False},
+    "xaxis2": {"anchor": "y2", "domain": [0.0, 0.94]},
+    "yaxis": {"anchor": "x", "domain": [0.4296, 1.0], "title": {"text": "revenue"}},
+    "yaxis2": {"anchor": "x2", "domain": [0.0, 0.3496], "title": {"text": "orders"}},
+    "yaxis3": {"anchor": "x2", "overlaying": "y2", "side": "right", "title": {"text": "AOV"},
+               "showgrid": False},
+}
 
 
-def trend_figure(trend: pd.DataFrame, breakdown: pd.DataFrame | None, grain: str) -> go.Figure:
+def trend_figure(trend: pd.DataFrame, breakdown: pd.DataFrame | None, grain: str) -> dict:
     """Revenue per period on top (stacked by segment when asked); orders and AOV below."""
-    figure = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.08,
-        specs=[[{}], [{"secondary_y": True}]],
-    )
-    x = pd.to_datetime(trend["period_start"])
+    periods = PeriodAxis.of(trend, grain, (("x", "y"), ("x2", "y2")))
+    x, opacity = periods.x, periods.opacity
     if breakdown is None or breakdown.empty:
-        figure.add_bar(x=x, y=trend["revenue"], name="Revenue", row=1, col=1,
-                       marker={"color": REVENUE_COLOUR, "opacity": bar_opacity(trend)},
-                       hovertemplate="%{y:,.2f}")
+        data = [{"type": "bar", "x": x, "y": plain(trend["revenue"]), "name": "Revenue",
+                 "marker": {"color": REVENUE_COLOUR, "opacity": opacity},
+                 "hovertemplate": "%{y:,.2f}"}]
     else:
-        for value, rows in breakdown.groupby("segment_value", sort=False):
-            figure.add_bar(x=pd.to_datetime(rows["period_start"]), y=rows["revenue"],
-                           name=str(value), row=1, col=1, hovertemplate="%{y:,.2f}")
-    figure.add_bar(x=x, y=trend["orders"], name="Orders", row=2, col=1,
-                   marker={"color": ORDERS_COLOUR, "opacity": bar_opacity(trend)},
-                   hovertemplate="%{y:,}")
-    figure.add_scatter(x=x, y=trend["aov"], name="AOV", mode="lines+markers", row=2, col=1,
-                       secondary_y=True, line={"color": AOV_COLOUR}, marker={"size": 4},
-                       hovertemplate="%{y:,.2f}")
-    figure.update_layout(base_layout(520, "Revenue, orders and average order value"))
-    figure.update_layout(barmode="stack")
-    figure.update_yaxes(title_text="revenue", row=1, col=1)
-    figure.update_yaxes(title_text="orders", row=2, col=1)
-    figure.update_yaxes(title_text="AOV", row=2, col=1, secondary_y=True, showgrid=False)
-    mark_incomplete(figure, trend, grain)
-    return figure
+        data = [{"type": "bar", "x": iso_dates(rows["period_start"]), "y": plain(rows["revenue"]),
+                 "name": str(value), "hovertemplate": "%{y:,.2f}"}
+                for value, rows in breakdown.groupby("segment_value", sort=False)]
+    data.append({"type": "bar", "x": x, "y": plain(trend["orders"]), "name": "Orders",
+                 "xaxis": "x2", "yaxis": "y2",
+                 "marker": {"color": ORDERS_COLOUR, "opacity": opacity},
+                 "hovertemplate": "%{y:,}"})
+    data.append({"type": "scatter", "x": x, "y": plain(trend["aov"]), "name": "AOV",
+                 "xaxis": "x2", "yaxis": "y3", "mode": "lines+markers",
+                 "line": {"color": AOV_COLOUR}, "marker": {"size": 4},
+                 "hovertemplate": "%{y:,.2f}"})
+    layout = base_layout(520, "Revenue, orders and average order value") | TREND_AXES
+    layout["barmode"] = "stack"
+    return figure(data, periods.shade(layout))
 
 
-def window_figure(daily: pd.DataFrame, comparison, overlay_previous: bool) -> go.Figure:
+def window_figure(daily: pd.DataFrame, comparison, overlay_previous: bool) -> dict:
     """Daily revenue in the window; the previous window shifted onto the same days."""
     if comparison is None:
         return empty_figure("Pick a date range to compare with the previous one.")
-    days = pd.Timestamp(comparison.start) - pd.Timestamp(comparison.previous_start)
-    dates = pd.to_datetime(daily["period_start"])
-    current = daily[dates >= pd.Timestamp(comparison.start)]
-    figure = go.Figure(layout=base_layout(320, "Daily revenue: selected window"))
-    figure.add_scatter(x=pd.to_datetime(current["period_start"]), y=current["revenue"],
-                       name=f"{comparison.start:%d %b} – {comparison.end:%d %b %Y}",
-                       mode="lines+markers", line={"color": REVENUE_COLOUR, "width": 2},
-                       hovertemplate="%{y:,.2f}")
+    starts = pd.to_datetime(daily["period_start"])
+    current = daily[starts >= pd.Timestamp(comparison.start)]
+    data = [{
+        "type": "scatter", "x": iso_dates(current["period_start"]),
+        "y": plain(current["revenue"]),
+        "name": f"{comparison.start:%d %b} – {comparison.end:%d %b %Y}",
+        "mode": "lines+markers", "line": {"color": REVENUE_COLOUR, "width": 2},
+        "hovertemplate": "%{y:,.2f}",
+    }]
+    title = "Daily revenue: selected window"
     if overlay_previous:
-        previous = daily[dates < pd.Timestamp(comparison.start)]
-        figure.add_scatter(
-            x=pd.to_datetime(previous["period_start"]) + days, y=previous["revenue"],
-            customdata=previous["period_start"].astype(str),
-            name=f"previous: {comparison.previous_start:%d %b} – {comparison.previous_end:%d %b}",
-            mode="lines", line={"color": PREVIOUS_COLOUR, "dash": "dash"},
-            hovertemplate="%{y:,.2f} on %{customdata}",
-        )
-        figure.update_layout(title={"text": "Daily revenue: selected window vs previous window"})
-    return figure
+        previous = daily[starts < pd.Timestamp(comparison.start)]
+        shift = pd.Timestamp(comparison.start) - pd.Timestamp(comparison.previous_start)
+        data.append({
+            "type": "scatter", "x": iso_dates(pd.to_datetime(previous["period_start"]) + shift),
+            "y": plain(previous["revenue"]), "customdata": iso_dates(previous["period_start"]),
+            "name": f"previous: {comparison.previous_start:%d %b} – "
+                    f"{comparison.previous_end:%d %b}",
+            "mode": "lines", "line": {"color": PREVIOUS_COLOUR, "dash": "dash"},
+            "hovertemplate": "%{y:,.2f} on %{customdata}",
+        })
+        title = "Daily revenue: selected window vs previous window"
+    return figure(data, base_layout(320, title))
 
 
-def funnel_figure(steps: pd.DataFrame) -> go.Figure:
-    figure = go.Figure(layout=base_layout(360, "Users reaching each step"))
-    figure.add_trace(go.Funnel(
-        y=[f"{row.step}. {row.event_type}" for row in steps.itertuples()],
-        x=steps["users"].tolist(), textinfo="value+percent initial+percent previous",
-        marker={"color": REVENUE_COLOUR},
-    ))
-    figure.update_layout(hovermode="closest")
-    return figure
+def step_labels(rows: pd.DataFrame) -> list[str]:
+    return [f"{step}. {event}" for step, event in zip(rows["step"], rows["event_type"],
+                                                      strict=True)]
 
 
-def funnel_breakdown_figure(breakdown: pd.DataFrame) -> go.Figure:
+def funnel_figure(steps: pd.DataFrame) -> dict:
+    trace = {
+        "type": "funnel", "y": step_labels(steps), "x": plain(steps["users"]),
+        "textinfo": "value+percent initial+percent previous", "marker": {"color": REVENUE_COLOUR},
+    }
+    layout = base_layout(360, "Users reaching each step") | {"hovermode": "closest"}
+    return figure([trace], layout)
+
+
+def funnel_breakdown_figure(breakdown: pd.DataFrame) -> dict:
     if breakdown.empty or breakdown["segment_value"].nunique() < 2:
         return empty_figure("Choose a breakdown to compare segments.", height=360)
-    figure = go.Figure(layout=base_layout(360, "Conversion from the first step, by segment"))
-    for value, rows in breakdown[breakdown["step"] > 1].groupby("segment_value", sort=False):
-        figure.add_bar(
-            x=[f"{row.step}. {row.event_type}" for row in rows.itertuples()],
-            y=rows["conversion_from_first"], name=str(value), hovertemplate="%{y:.1%}",
-        )
-    figure.update_layout(barmode="group", hovermode="closest")
-    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return figure
+    data = [
+        {"type": "bar", "x": step_labels(rows), "y": plain(rows["conversion_from_first"]),
+         "name": str(value), "hovertemplate": "%{y:.1%}"}
+        for value, rows in breakdown[breakdown["step"] > 1].groupby("segment_value", sort=False)
+    ]
+    layout = base_layout(360, "Conversion from the first step, by segment") | {
+        "barmode": "group", "hovermode": "closest",
+        "yaxis": {"tickformat": ".0%", "rangemode": "tozero"},
+    }
+    return figure(data, layout)

@@ -16,7 +16,7 @@ import numbers
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -290,6 +290,9 @@ class BigQueryBackend:
                 table = self.client.get_table(source.table)
             columns[source.table] = {f.name: f.field_type for f in table.schema}
         return columns
+
+    def shared_connection(self):
+        return nullcontext()  # one client serves every query already
 
     def relation(self, table: str) -> str:
         if table == schema.EVENTS:

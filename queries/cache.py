@@ -39,6 +39,9 @@ class CachedBackend:
     def relation(self, table: str) -> str:
         return self.backend.relation(table)
 
+    def shared_connection(self):
+        return self.backend.shared_connection()
+
     def run(self, sql: str, params: dict) -> pd.DataFrame:
         started = time.perf_counter()
         key = self.key(sql, params, self.data_version())

@@ -11,7 +11,7 @@ from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import DataBounds, data_bounds
 from queries.errors import ParameterError, check_date_range
-from queries.filters import ACTIVITY_COLUMN, FilterError, SegmentFilter
+from queries.filters import FilterError, SegmentFilter
 from queries.growth import filterable_columns
 from queries.revenue import NO_SEGMENT
 
@@ -42,20 +42,21 @@ class FunnelQuery:
         check_date_range(self.start, self.end)
 
 
-def later_steps_sql(backend: Backend, steps: tuple[str, ...]) -> str:
+def later_steps_sql(backend: Backend, steps: tuple[str, ...], segment_sql: str) -> str:
     blocks = []
-    previous_columns = ["user_id", "breakdown_value", "anchor", "t1"]
     for step in range(2, len(steps) + 1):
+        # A step repeating an earlier one needs another event, not the one already used.
+        repeated = steps[step - 1] in steps[: step - 1]
         blocks.append(sql_files.render(
             "funnel_step",
             step=str(step),
             previous=str(step - 1),
-            previous_columns=", ".join(f"previous.{c}" for c in previous_columns),
-            # A step repeating an earlier one needs another event, not the one already used.
-            after=">" if steps[step - 1] in steps[: step - 1] else ">=",
-            window_end=backend.dialect.add_seconds("previous.anchor", "window_seconds"),
+            events=backend.relation(schema.EVENTS),
+            segment_filter=segment_sql,
+            after=">" if repeated else ">=",
+            not_after="<=" if repeated else "<",
+            window_end=backend.dialect.add_seconds("previous.t1", "window_seconds"),
         ))
-        previous_columns.append(f"t{step}")
     return "\n".join(blocks)
 
 
@@ -77,12 +78,14 @@ def step_aggregates_sql(count: int) -> str:
     return ",\n    ".join(parts)
 
 
+def earliest_times_sql(count: int) -> str:
+    return ",\n        ".join(f"min(t{step}) as t{step}" for step in range(1, count + 1))
+
+
 def funnel_sql(backend: Backend, query: FunnelQuery, bounds: DataBounds) -> tuple[str, dict]:
     dialect = backend.dialect
     columns = filterable_columns(backend)
     segment_sql, params = query.segment.to_sql(dialect, columns)
-    steps_filter = SegmentFilter.from_mapping({ACTIVITY_COLUMN: query.steps})
-    step_sql, step_params = steps_filter.to_sql(dialect, columns, prefix="funnel_steps")
     if query.breakdown and query.breakdown not in schema.segment_columns(backend.event_columns()):
         raise FilterError(f"cannot break down by {query.breakdown!r}")
     count = len(query.steps)
@@ -90,22 +93,25 @@ def funnel_sql(backend: Backend, query: FunnelQuery, bounds: DataBounds) -> tupl
         "funnel",
         events=backend.relation(schema.EVENTS),
         segment_filter=segment_sql,
-        step_filter=step_sql,
         breakdown_value=dialect.quote(query.breakdown) if query.breakdown else "'all'",
-        later_steps=later_steps_sql(backend, query.steps),
+        later_steps=later_steps_sql(backend, query.steps, segment_sql),
         step_count=str(count),
         steps_reached=" + ".join(
             f"case when t{step} is not null then 1 else 0 end" for step in range(1, count + 1)
         ),
+        earliest_times=earliest_times_sql(count),
         step_medians=step_medians_sql(backend, count),
         step_aggregates=step_aggregates_sql(count),
     )
     start, end = query.start or bounds.first_day, query.end or bounds.last_day
-    params |= step_params | {f"step_{i}": step for i, step in enumerate(query.steps, start=1)}
+    params |= {f"step_{i}": step for i, step in enumerate(query.steps, start=1)}
+    window_seconds = round(query.window_days * 86400)
+    end_time = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
     params |= {
         "start_time": dt.datetime.combine(start, dt.time()),
-        "end_time": dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
-        "window_seconds": round(query.window_days * 86400),
+        "end_time": end_time,
+        "window_seconds": window_seconds,
+        "last_step_time": end_time + dt.timedelta(seconds=window_seconds),
     }
     return dialect.bind_parameters(sql), params
 

@@ -18,6 +18,7 @@ from queries.errors import ParameterError
 from queries.filters import FilterError, SegmentFilter
 from queries.growth import filterable_columns
 from queries.periods import Grain, period_start
+from queries.retention import event_periods_sql
 from queries.view import PeriodView, period_params, typed
 
 COLUMNS = ["period_start", "revenue", "orders", "paying_users", "aov", "is_complete"]
@@ -41,19 +42,30 @@ def revenue_trend(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
         return pd.DataFrame(columns=TREND_COLUMNS)
     dialect = backend.dialect
     condition, params = query.segment.to_sql(dialect, filterable_columns(backend))
+    active_user_periods, active_params = active_user_periods_sql(backend, query)
     sql = sql_files.render(
         "revenue",
         events=backend.relation(schema.EVENTS),
         segment_filter=condition,
+        active_user_periods=active_user_periods,
         period_of_event_time=dialect.period_of_timestamp("event_time", query.grain),
         calendar_series=dialect.integer_series("bounds.first_period", "$last_period", "period"),
         period_start=dialect.period_start("calendar.period", query.grain),
     )
-    frame = backend.run(dialect.bind_parameters(sql), params | period_params(query, bounds))
+    params |= active_params | period_params(query, bounds)
+    frame = backend.run(dialect.bind_parameters(sql), params)
     return typed(
         frame, TREND_COLUMNS, "period_start",
         counts=("orders", "paying_users", "active_users"), numbers=("revenue", "aov", "arpu"),
     )
+
+
+def active_user_periods_sql(backend: Backend, query: RevenueQuery) -> tuple[str, dict]:
+    """One row per user x period with an event; unfiltered views read the table materialised
+    at load instead of finding the distinct pairs among all events."""
+    if not query.segment.conditions and getattr(backend, "materialised_user_periods", False):
+        return f"select user_id, period from {schema.user_periods_table(query.grain)}", {}
+    return event_periods_sql(backend, "active_periods", query.grain, query.segment, "active")
 
 
 def revenue_table(backend: Backend, query: RevenueQuery) -> pd.DataFrame:

@@ -42,6 +42,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -53,6 +54,7 @@ import urllib3
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from app.response_cache import canonical  # noqa: E402
 from layouts import ids  # noqa: E402
 from tests.browser_support import CHROMIUM_FLAGS, free_port  # noqa: E402
 
@@ -182,11 +184,10 @@ def capture(url: str) -> dict[str, list[dict]]:
     current = ["open"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = open_page(browser, url)
         page.on("request", lambda request: captured.setdefault(current[0], []).append(
             json.loads(request.post_data)) if is_callback(request.url) else None)
-        page.set_default_timeout(120_000)  # a busy machine: the first drawing takes a while
-        page.goto(url)
+        page.reload()
         page.wait_for_selector(".kpi-card")
         settle(page)
         for name, act in INTERACTIONS.items():
@@ -200,13 +201,34 @@ def capture(url: str) -> dict[str, list[dict]]:
     return captured
 
 
+def open_page(browser, url: str, attempts: int = 3):
+    """A page showing the Growth panel. Rarely the first page after start-up never shows it;
+    say what the page saw and try a new one rather than lose the run."""
+    for attempt in range(1, attempts + 1):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        seen: list[str] = []
+        page.on("pageerror", lambda error, seen=seen: seen.append(f"page error: {error}"))
+        page.on("response", lambda response, seen=seen: seen.append(
+            f"{response.status} {urllib.parse.urlsplit(response.url).path}"))
+        page.set_default_timeout(60_000)  # a busy machine: the first drawing takes a while
+        try:
+            page.goto(url)
+            page.wait_for_selector(".kpi-card")
+            return page
+        except Exception as failure:  # Playwright's timeout
+            print(f"capture: attempt {attempt}: {failure}; the page saw: {seen}",
+                  file=sys.stderr)
+            page.close()
+    raise RuntimeError("the page never showed the Growth panel; see above")
+
+
 def is_callback(url: str) -> bool:
     # Dash adds a per-page-load query string (?endId=...), used by background callbacks only.
     return urllib.parse.urlsplit(url).path.endswith(CALLBACK_PATH)
 
 
 def settle(page) -> None:
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(1000)  # the date picker sends its change after a moment
     page.wait_for_load_state("networkidle")
 
 
@@ -229,7 +251,27 @@ def with_state(body: dict, state: dict) -> dict:
                 key = dependency_key(item)
                 if key in state:
                     item["value"] = state[key]
+    for request in body.get("inputs", []):
+        if isinstance(request, dict) and isinstance(request["id"], dict) \
+                and request["id"].get("type") == ids.PANEL_REQUEST_TYPE:
+            # The browser's gate (assets/panels.js) writes the panel's view into its request,
+            # so equal views send equal requests; the captured one named the captured view.
+            values = [[item.get("value") for item in dependency]
+                      if isinstance(dependency, list) else dependency.get("value")
+                      for dependency in body["state"]]
+            request["value"] = {"view": json.dumps(values, sort_keys=True)}
     return body
+
+
+def opening_values(bodies: list[dict]) -> dict:
+    """The controls' values when the page opens, as its first callbacks sent them."""
+    values = {}
+    for body in bodies:
+        for group in ("inputs", "state"):
+            for dependency in body.get(group, []):
+                for item in dependency if isinstance(dependency, list) else [dependency]:
+                    values.setdefault(dependency_key(item), item.get("value"))
+    return values
 
 
 def option_values(layout: dict, component_id) -> list:
@@ -281,6 +323,7 @@ class Run:
         self.started = time.monotonic()
         self.deadline = self.started + args.seconds
         self.budget = args.max_requests
+        self.defaults = opening_values(script["open"])
 
     def running(self) -> bool:
         return time.monotonic() < self.deadline and self.budget > 0
@@ -309,9 +352,12 @@ class Run:
             self.samples.append(sample)
 
     def callbacks(self, pool: ThreadPoolExecutor, interaction: str, state: dict) -> None:
-        futures = [pool.submit(self.send, interaction, "POST", CALLBACK_PATH,
-                               with_state(body, state))
-                   for body in self.script[interaction]]
+        # A tab's first drawing and the change made on it become one request once this user's
+        # values are in both: the browser would not send the same request twice either.
+        bodies = {json.dumps(canonical(body), sort_keys=True): body
+                  for body in (with_state(body, state) for body in self.script[interaction])}
+        futures = [pool.submit(self.send, interaction, "POST", CALLBACK_PATH, body)
+                   for body in bodies.values()]
         for future in futures:
             future.result()
 
@@ -319,7 +365,7 @@ class Run:
         rng = random.Random(seed)
         with ThreadPoolExecutor(max_workers=4) as pool:
             while self.running():
-                state: dict = {}  # a page opens with the layout's defaults
+                state = dict(self.defaults)  # a page opens with the layout's defaults
                 for path in ("/", "/_dash-layout", "/_dash-dependencies"):
                     self.send("open", "GET", path)
                 self.callbacks(pool, "open", state)
@@ -382,7 +428,9 @@ def report(samples: list[Sample], seconds: float, server: Server, before: set[in
         print(f"  {label:28} n={len(values):6}  {percentiles(values)}")
     for name in ["open", *INTERACTIONS]:
         values = [s.milliseconds for s in ok if s.interaction == name and s.cache != "page"]
-        print(f"  interaction {name:16} n={len(values):6}  {percentiles(values)}")
+        caches = Counter(s.cache for s in ok if s.interaction == name and s.cache != "page")
+        print(f"  interaction {name:16} n={len(values):6}  {percentiles(values)}"
+              f"  ({', '.join(f'{cache} {n}' for cache, n in sorted(caches.items()))})")
     print(f"errors: {len(errors)}")
     for error in errors[:10]:
         print(f"  at {error.started:5.1f} s  {error.interaction}: {error.error}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -81,6 +83,20 @@ def test_pages_serve_offline_assets(app_with_data):
     assert css.status_code == 200 and b"Bootstrap" in css.data[:300]
 
 
+def test_a_fresh_worker_serves_its_scripts_to_concurrent_first_requests(make_db, tmp_path):
+    # In gunicorn the page can come from one worker and its scripts from another, which has
+    # served nothing yet; the browser asks for the scripts at once.
+    path = make_db(ROWS, segment_columns=("platform",))
+    config = Config(duckdb_path=path, cache_type="SimpleCache", cache_dir=tmp_path / "cache")
+    page = create_app(config).server.test_client().get("/").get_data(as_text=True)
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', page)
+    assert len(scripts) >= 5
+    fresh = create_app(config).server
+    with ThreadPoolExecutor(len(scripts)) as pool:
+        statuses = list(pool.map(lambda url: fresh.test_client().get(url).status_code, scripts))
+    assert statuses == [200] * len(scripts)
+
+
 def test_cache_is_keyed_by_data_version(tmp_path):
     from flask_caching.backends.simplecache import SimpleCache
 
@@ -126,7 +142,7 @@ def test_failing_backend_gives_error_card_not_exception():
     status, kpis, figure, _charts, rows, _ = growth_callbacks_update(FailingBackend())
     assert "permission denied" in str(status)
     assert kpis == [] and rows == []
-    assert figure.layout.annotations[0].text == "permission denied on dataset analytics"
+    assert figure["layout"]["annotations"][0]["text"] == "permission denied on dataset analytics"
 
 
 def growth_callbacks_update(backend, **inputs):
@@ -140,10 +156,13 @@ def growth_callbacks_update(backend, **inputs):
 
             return decorate
 
+        def clientside_callback(self, *args, **kwargs):
+            pass  # the browser's gate in front of the panel (assets/panels.js)
+
     growth_callbacks.register(Recorder(), backend, Config())
     update = captured["functions"][0]
-    values = {"grain": "week", "start": None, "end": None, "activity": None,
-              "segment_values": [], "segment_ids": []} | inputs
+    values = {"request": {"view": "[]"}, "grain": "week", "start": None, "end": None,
+              "activity": None, "segment_values": [], "segment_ids": []} | inputs
     return update(*values.values())
 
 

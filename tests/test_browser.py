@@ -97,7 +97,8 @@ def test_retention_view_switches_grain_and_mode(page, demo_db):
     weekly = retention_table(DuckDBBackend(demo_db), RetentionQuery(Grain.WEEK))
     weekly_cohorts = weekly["cohort_start"].nunique()
     page.wait_for_function(
-        "n => document.querySelector('#retention-heatmap .js-plotly-plot').data[0].y.length"
+        # The heatmap is empty until the tab's first answer arrives.
+        "n => document.querySelector('#retention-heatmap .js-plotly-plot').data[0]?.y.length"
         " === n", arg=min(weekly_cohorts, 60) + 1,
     )
     assert heatmap_rows(page)[0] == "Weighted average"
@@ -107,7 +108,7 @@ def test_retention_view_switches_grain_and_mode(page, demo_db):
         DuckDBBackend(demo_db), RetentionQuery(Grain.MONTH, mode=RetentionMode.UNBOUNDED)
     )
     page.wait_for_function(
-        "n => document.querySelector('#retention-heatmap .js-plotly-plot').data[0].y.length"
+        "n => document.querySelector('#retention-heatmap .js-plotly-plot').data[0]?.y.length"
         " === n", arg=monthly["cohort_start"].nunique() + 1,
     )
     page.click("label:has-text('In period k or later')")

@@ -52,9 +52,10 @@ def show_growth(client, app, grain="day", platforms=("ios",)) -> dict:
 
 
 def diagnostics(client, app, tab=ids.TAB_GROWTH) -> dict:
+    # What assets/panels.js asks for while the card is open.
     answer = call(client, app, f"{ids.DIAGNOSTICS_GRID}.rowData",
-                  {f"{ids.DIAGNOSTICS_COLLAPSE}.is_open": True, f"{ids.VIEW_TABS}.active_tab": tab},
-                  changed=[f"{ids.DIAGNOSTICS_COLLAPSE}.is_open"])
+                  {f"{ids.DIAGNOSTICS_REQUEST}.data": {"tab": tab, "at": 1}},
+                  changed=[f"{ids.DIAGNOSTICS_REQUEST}.data"])
     return {
         "rows": answer[ids.DIAGNOSTICS_GRID]["rowData"],
         "sql": str(answer[ids.DIAGNOSTICS_SQL]["children"]),

@@ -354,6 +354,42 @@ def test_repeated_step_two_apart_needs_another_event(db):
     ])
 
 
+# Later steps sharing a second, and steps before the date range. 1 June 2024 unless said.
+TIES = [
+    ("2024-06-01 10:00:00", "s1", PV),    # two carts in the same second 60 s after the view,
+    ("2024-06-01 10:01:00", "s1", CART),  # a purchase 60 s later
+    ("2024-06-01 10:01:00", "s1", CART),
+    ("2024-06-01 10:02:00", "s1", BUY),
+    ("2024-05-31 09:00:00", "s2", CART),  # a cart and a purchase the day before, then a view,
+    ("2024-05-31 09:00:00", "s2", BUY),   # a cart 30 s later and two purchases in the same
+    ("2024-06-01 11:00:00", "s2", PV),    # second 30 s after that
+    ("2024-06-01 11:00:30", "s2", CART),
+    ("2024-06-01 11:01:00", "s2", BUY),
+    ("2024-06-01 11:01:00", "s2", BUY),
+    ("2024-06-01 12:00:00", "s3", PV),    # two views in the same second, a third 10 s later
+    ("2024-06-01 12:00:00", "s3", PV),
+    ("2024-06-01 12:00:10", "s3", PV),
+]
+
+
+def test_later_steps_sharing_a_second_count_once(db):
+    path = db("TIES")
+    # From 1 June. Step 1: s1, s2, s3. Carts: s1 60 s (either of its two), s2 30 s (its 31 May
+    # cart is before the view) -> median 45. Purchases: s1 60 s, s2 30 s -> 45.
+    assert funnel(path, start=D(2024, 6, 1)) == default_steps(
+        [3, 2, 2], [1.0, 2 / 3, 1.0], [1.0, 2 / 3, 2 / 3], [45.0, 45.0]
+    )
+    # From 31 May nothing changes: s2 has no view on 31 May.
+    assert funnel(path, start=D(2024, 5, 31)) == funnel(path, start=D(2024, 6, 1))
+    # page_view, page_view, page_view: s3 only has a later view after its first second (10 s);
+    # no view follows that one, and its same-second views are not later than each other.
+    assert funnel(path, (PV, PV, PV)) == approx_rows([
+        (1, PV, 3, 1.0, 1.0, None),
+        (2, PV, 1, 1 / 3, 1 / 3, 10.0),
+        (3, PV, 0, 0.0, 0.0, None),
+    ])
+
+
 def test_invalid_queries_are_parameter_errors():
     with pytest.raises(ParameterError, match="2 to 10 steps"):
         FunnelQuery(steps=(PV,))
@@ -373,6 +409,7 @@ LOGS = {
     "SHOP": (SHOP, ("platform",)),
     "NULL_SEGMENT": (NULL_SEGMENT, ("platform",)),
     "REPEATS": (REPEATS, ()),
+    "TIES": (TIES, ()),
 }
 
 

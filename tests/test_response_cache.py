@@ -87,3 +87,20 @@ def test_only_the_pure_panels_are_cached():
     assert not cached_panel({"outputs": {"id": ids.FILTER_MESSAGE, "property": "children"}})
     assert not cached_panel({"outputs": [{"id": ids.DIAGNOSTICS_GRID, "property": "rowData"}]})
     assert not cached_panel({"outputs": "growth-status"})
+
+
+def test_a_control_sent_unset_or_null_shares_one_answer(database, tmp_path):
+    app = make_app(database, tmp_path / "cache")
+    client = app.server.test_client()
+    body = request_body(app, f"{ids.GROWTH_STATUS}.children", {f"{ids.GRAIN}.value": "day"},
+                        matches=NO_SEGMENTS)
+    activity = next(item for item in body["state"] if item["id"] == ids.ACTIVITY_EVENTS)
+    assert activity["value"] is None
+    first = client.post(CALLBACK_PATH, json=body)
+    del activity["value"]  # how the renderer sends a dropdown nobody has touched yet
+    second = client.post(CALLBACK_PATH, json=body)
+    assert first.headers["X-Response-Cache"] == "miss"
+    assert second.headers["X-Response-Cache"] == "hit"
+    assert second.get_json() == first.get_json()
+    activity["value"] = ["purchase"]  # a value that is set is part of the key
+    assert client.post(CALLBACK_PATH, json=body).headers["X-Response-Cache"] == "miss"

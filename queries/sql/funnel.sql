@@ -3,35 +3,48 @@
 -- A user enters with a step-1 event in [$start_time, $end_time) (an "attempt"); step k is the
 -- earliest step-k event at or after step k - 1 and within $window_seconds of step 1. Each user
 -- counts once, with their attempt that went furthest (the earliest such attempt).
-with step_events as (
+with step_1 as (
     select
         user_id,
-        event_type,
-        event_time,
-        {breakdown_value} as breakdown_value
-    from {events}
-    where {segment_filter} and {step_filter}
-),
-
-step_1 as (
-    select
-        user_id,
-        breakdown_value,
-        event_time as anchor,
+        {breakdown_value} as breakdown_value,
         event_time as t1
-    from step_events
-    where event_type = $step_1 and event_time >= $start_time and event_time < $end_time
+    from {events}
+    where
+        {segment_filter}
+        and event_type = $step_1
+        and event_time >= $start_time
+        and event_time < $end_time
 ),
 
 {later_steps}
 
+attempts as (
+    select
+        *,
+        {steps_reached} as steps_reached
+    from step_{step_count}
+),
+
+-- Along one user's attempts every t_k grows with t1 (step k is the first step-k event after
+-- step k - 1), so among attempts that reach equally far the earliest holds the smallest t1, t2,
+-- ...: min() picks its times out of a few rows per user instead of ranking every attempt.
+earliest_by_reach as (
+    select
+        user_id,
+        breakdown_value,
+        steps_reached,
+        {earliest_times}
+    from attempts
+    group by user_id, breakdown_value, steps_reached
+),
+
 best_attempts as (
     select *
-    from step_{step_count}
+    from earliest_by_reach
     -- BigQuery has long required a WHERE, GROUP BY or HAVING next to QUALIFY.
     where true
     qualify row_number() over (
-        partition by user_id order by {steps_reached} desc, anchor
+        partition by user_id order by steps_reached desc, t1
     ) = 1
 ),
 

@@ -2,29 +2,38 @@
 -- period holding the data's last day ($last_period), empty periods included.
 -- An order is an event with a revenue value (zero included); paying users have at least one
 -- order in the period; active users have any event in it.
-with period_events as (
-    select
-        user_id,
-        revenue,
-        {period_of_event_time} as period
-    from {events}
-    where {segment_filter}
+-- One row per user x period with an event (queries/revenue.py: active_user_periods_sql).
+with active_user_periods as (
+    {active_user_periods}
 ),
 
-totals as (
+active_totals as (
     select
         period,
+        count(*) as active_users
+    from active_user_periods
+    group by period
+),
+
+-- Orders are a small share of the events: counting them apart from the active users keeps the
+-- distinct count of paying users off the scan of every event.
+order_totals as (
+    select
+        {period_of_event_time} as period,
         sum(revenue) as revenue,
-        count(revenue) as orders,
-        count(distinct case when revenue is not null then user_id end) as paying_users,
-        count(distinct user_id) as active_users
-    from period_events
+        count(*) as orders,
+        count(distinct user_id) as paying_users
+    from {events}
+    where
+        {segment_filter}
+        and revenue is not null
+        and {period_of_event_time} between $start_period and $end_period
     group by period
 ),
 
 bounds as (
     select min(period) as first_period
-    from period_events
+    from active_totals
 ),
 
 calendar as (
@@ -34,16 +43,18 @@ calendar as (
 
 select
     {period_start} as period_start,
-    coalesce(totals.revenue, 0) as revenue,
-    coalesce(totals.orders, 0) as orders,
-    coalesce(totals.paying_users, 0) as paying_users,
-    coalesce(totals.active_users, 0) as active_users,
-    case when totals.orders > 0 then totals.revenue / totals.orders end as aov,
+    coalesce(order_totals.revenue, 0) as revenue,
+    coalesce(order_totals.orders, 0) as orders,
+    coalesce(order_totals.paying_users, 0) as paying_users,
+    coalesce(active_totals.active_users, 0) as active_users,
+    case when order_totals.orders > 0 then order_totals.revenue / order_totals.orders end as aov,
     case
-        when totals.active_users > 0 then coalesce(totals.revenue, 0) / totals.active_users
+        when active_totals.active_users > 0
+            then coalesce(order_totals.revenue, 0) / active_totals.active_users
     end as arpu,
     calendar.period < $first_incomplete_period as is_complete
 from calendar
-left join totals on totals.period = calendar.period
+left join active_totals on active_totals.period = calendar.period
+left join order_totals on order_totals.period = calendar.period
 where calendar.period between $start_period and $end_period
 order by calendar.period

@@ -1,0 +1,325 @@
+"""The figure builders return plain dicts: Plotly's own validator must accept them, the table's
+numbers must reach the traces, the period in progress must be shaded, and json.dumps must encode
+them without help (no numpy, pandas or NaN left)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from layouts import charts, experiment_charts, retention_charts, revenue_charts
+from queries.growth import METRICS
+from queries.revenue import WindowComparison
+
+PLAIN_TYPES = (dict, list, str, int, float, bool, type(None))
+MONDAYS = [dt.date(2025, 1, 6), dt.date(2025, 1, 13), dt.date(2025, 1, 20)]
+
+
+def checked(figure: dict) -> dict:
+    """The builder's dict, after Plotly's validator and a strict JSON encoding accepted it."""
+    go.Figure(figure)  # raises ValueError on a misspelt property or a value of the wrong kind
+    json.dumps(figure, allow_nan=False)
+    assert_plain(figure)
+    return figure
+
+
+def assert_plain(value, path="figure") -> None:
+    # json.dumps alone would let numpy.float64 (a float subclass) through.
+    assert type(value) in PLAIN_TYPES, f"{path} is a {type(value).__name__}"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            assert_plain(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            assert_plain(item, f"{path}[{index}]")
+
+
+def traces(figure: dict) -> dict[str, dict]:
+    return {trace.get("name"): trace for trace in figure["data"]}
+
+
+def shaded_spans(figure: dict) -> list[tuple[str, str, str]]:
+    return [(shape["xref"], shape["x0"], shape["x1"])
+            for shape in figure["layout"].get("shapes", []) if shape["type"] == "rect"]
+
+
+def growth_table(is_complete=(True, True, False)) -> pd.DataFrame:
+    new, retained, resurrected, churned = [5, 7, 2], [0, 4, 6], [0, 1, 0], [0, 1, 6]
+    previous_active = [None, 5, 12]
+    active = [n + r + s for n, r, s in zip(new, retained, resurrected, strict=True)]
+    return pd.DataFrame({
+        "period_start": MONDAYS,
+        "new_users": new,
+        "retained_users": retained,
+        "resurrected_users": resurrected,
+        "churned_users": churned,
+        "active_users": active,
+        # Retained over the previous period's active users; undefined for the first period.
+        "retention_rate": [None if p is None else r / p
+                           for r, p in zip(retained, previous_active, strict=True)],
+        "quick_ratio": [None, (7 + 1) / 1, (2 + 0) / 6],
+        "is_complete": list(is_complete),
+    })
+
+
+def test_combined_growth_figure_carries_the_table_and_shades_the_open_week():
+    table = growth_table()
+    figure = checked(charts.combined_figure(table, "week"))
+    drawn = traces(figure)
+    assert drawn["New"]["y"] == [5, 7, 2]
+    assert drawn["Resurrected"]["y"] == [0, 1, 0]
+    assert drawn["Retained"]["visible"] == "legendonly"
+    assert drawn["Churned"]["y"] == [0, -1, -6]  # drawn below zero
+    assert drawn["Churned"]["customdata"] == [0, 1, 6]  # the hover shows the count
+    assert drawn["Retention rate"]["y"] == [None, 4 / 5, 6 / 12]
+    assert drawn["Quick ratio"]["y"] == [None, 8.0, 2 / 6]
+    assert drawn["New"]["x"] == ["2025-01-06", "2025-01-13", "2025-01-20"]
+    assert drawn["New"]["marker"]["opacity"] == [1, 1, 0.45]
+    # The week of 20 January is centred on its Monday: 3.5 days either side.
+    assert shaded_spans(figure) == [("x", "2025-01-16T12:00:00", "2025-01-23T12:00:00")]
+    assert figure["layout"]["annotations"][0]["text"] == "in progress"
+    assert figure["layout"]["uirevision"] == "keep"
+
+
+def test_complete_periods_are_not_shaded_and_months_are_shaded_around_their_first_day():
+    assert shaded_spans(charts.combined_figure(growth_table((True,) * 3), "week")) == []
+    table = growth_table((True, False, False)).assign(
+        period_start=[dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)]
+    )
+    figure = checked(charts.combined_figure(table, "month"))
+    assert shaded_spans(figure) == [
+        ("x", "2025-01-17T00:00:00", "2025-02-16T00:00:00"),
+        ("x", "2025-02-14T00:00:00", "2025-03-16T00:00:00"),
+    ]
+
+
+def test_a_chart_per_metric_each_with_its_column_and_the_shading():
+    table = growth_table()
+    figures = charts.metric_figures(table, "day")
+    assert [metric for metric, _ in figures] == list(METRICS)
+    for metric, figure in figures:
+        checked(figure)
+        (trace,) = figure["data"]
+        expected = [None if pd.isna(value) else value for value in table[metric.column]]
+        assert trace["y"] == expected, metric.column
+        assert trace["type"] == ("scatter" if metric.is_ratio else "bar")
+        assert figure["layout"]["title"]["text"] == metric.label
+        assert shaded_spans(figure) == [("x", "2025-01-19T12:00:00", "2025-01-20T12:00:00")]
+    by_column = {metric.column: figure for metric, figure in figures}
+    assert by_column["retention_rate"]["layout"]["yaxis"]["tickformat"] == ".0%"
+
+
+def test_empty_figure_shows_the_message_on_hidden_axes():
+    figure = checked(charts.empty_figure("Nothing here.", height=300))
+    assert figure["data"] == []
+    assert figure["layout"]["annotations"][0]["text"] == "Nothing here."
+    assert figure["layout"]["xaxis"]["visible"] is False
+    assert figure["layout"]["height"] == 300
+
+
+def test_every_figure_uses_the_compact_template_taken_from_plotly_white():
+    white = pio.templates["plotly_white"].to_plotly_json()
+    for key, value in charts.TEMPLATE["layout"].items():
+        assert value == white["layout"][key], key
+    assert {"colorway", "font", "xaxis", "yaxis"} <= charts.TEMPLATE["layout"].keys()
+    bar_line = white["data"]["bar"][0]["marker"]["line"]
+    assert charts.TEMPLATE["data"]["bar"][0]["marker"]["line"] == bar_line
+    assert len(json.dumps(charts.TEMPLATE)) < 1500  # plotly_white itself is about 7 KB
+    for figure in (charts.empty_figure("x"), charts.combined_figure(growth_table(), "week")):
+        assert figure["layout"]["template"] is charts.TEMPLATE
+
+
+def retention_table() -> pd.DataFrame:
+    """Three weekly cohorts; the data ends in the week of 20 January."""
+    cells = [  # cohort, size, k, retained, complete
+        (dt.date(2025, 1, 6), 10, 0, 10, True), (dt.date(2025, 1, 6), 10, 1, 4, True),
+        (dt.date(2025, 1, 6), 10, 2, 1, False),
+        (dt.date(2025, 1, 13), 5, 0, 5, True), (dt.date(2025, 1, 13), 5, 1, 2, False),
+        (dt.date(2025, 1, 20), 8, 0, 8, False),
+    ]
+    frame = pd.DataFrame(cells, columns=["cohort_start", "cohort_size", "period_index",
+                                         "retained_users", "is_complete"])
+    frame["retention_rate"] = frame["retained_users"] / frame["cohort_size"]
+    return frame
+
+
+def retention_average() -> pd.DataFrame:
+    # By hand, over complete cells only: k=0 is (10 + 5) / (10 + 5), k=1 is 4 / 10.
+    return pd.DataFrame({"period_index": [0, 1], "retained_users": [15, 4],
+                         "eligible_users": [15, 10], "retention_rate": [1.0, 0.4],
+                         "cohorts": [2, 1]})
+
+
+def test_heatmap_has_the_average_row_then_one_row_per_cohort():
+    figure = checked(retention_charts.heatmap_figure(
+        retention_table(), retention_average(), show_counts=False, max_periods=26))
+    (heatmap,) = figure["data"]
+    assert heatmap["x"] == [0, 1, 2]
+    assert heatmap["y"] == ["Weighted average", "2025-01-06 · 10", "2025-01-13 · 5",
+                            "2025-01-20 · 8"]
+    assert heatmap["z"] == [[1.0, 0.4, None], [1.0, 0.4, 0.1], [1.0, 0.4, None],
+                            [1.0, None, None]]
+    # Cells still in progress are starred, and their hover says so.
+    assert heatmap["text"] == [["100%", "40%", ""], ["100%", "40%", "10%*"],
+                               ["100%", "40%*", ""], ["100%*", "", ""]]
+    assert heatmap["customdata"][1] == [[10, ""], [4, ""], [1, "<br>period still in progress"]]
+    assert heatmap["customdata"][0][1] == [4, "<br>of 10 users in 1 complete cohorts"]
+    assert heatmap["customdata"][3][1:] == [None, None]
+    assert "%{customdata[0]:,} retained (%{z:.1%})" in heatmap["hovertemplate"]
+    assert figure["layout"]["yaxis"]["autorange"] == "reversed"
+    assert figure["layout"]["height"] == 320  # the minimum, for four rows
+
+
+def test_heatmap_shows_users_when_asked_and_cuts_at_the_periods_shown():
+    figure = checked(retention_charts.heatmap_figure(
+        retention_table(), retention_average(), show_counts=True, max_periods=1))
+    (heatmap,) = figure["data"]
+    assert heatmap["x"] == [0, 1]
+    assert heatmap["text"] == [["15", "4"], ["10", "4"], ["5", "2*"], ["8*", ""]]
+    assert heatmap["z"][1] == [1.0, 0.4]
+
+
+def test_retention_curve_has_the_average_and_the_chosen_cohorts():
+    table = retention_table()
+    figure = checked(retention_charts.curve_figure(
+        table, retention_average(), ["2025-01-06"], max_periods=26))
+    drawn = traces(figure)
+    assert drawn["Weighted average"]["x"] == [0, 1]
+    assert drawn["Weighted average"]["y"] == [1.0, 0.4]
+    assert drawn["2025-01-06"]["y"] == [1.0, 0.4, 0.1]
+    assert figure["layout"]["yaxis"]["range"] == [0, 1.02]
+
+
+def revenue_trend() -> pd.DataFrame:
+    revenue, orders = [100.5, 0.0, 42.25], [3, 0, 1]
+    return pd.DataFrame({
+        "period_start": MONDAYS, "revenue": revenue, "orders": orders,
+        "paying_users": [2, 0, 1], "active_users": [9, 4, 3],
+        "aov": [r / o if o else None for r, o in zip(revenue, orders, strict=True)],
+        "arpu": [100.5 / 9, 0.0, 42.25 / 3], "is_complete": [True, True, False],
+    })
+
+
+def test_revenue_trend_has_revenue_above_orders_and_aov_below_both_shaded():
+    figure = checked(revenue_charts.trend_figure(revenue_trend(), None, "week"))
+    drawn = traces(figure)
+    assert drawn["Revenue"]["y"] == [100.5, 0.0, 42.25]
+    assert drawn["Orders"]["y"] == [3, 0, 1]
+    assert drawn["AOV"]["y"] == [100.5 / 3, None, 42.25]
+    assert (drawn["Orders"]["xaxis"], drawn["Orders"]["yaxis"]) == ("x2", "y2")
+    assert (drawn["AOV"]["xaxis"], drawn["AOV"]["yaxis"]) == ("x2", "y3")
+    layout = figure["layout"]
+    # Revenue on top, orders below, sharing the dates.
+    assert layout["yaxis"]["domain"][0] > layout["yaxis2"]["domain"][1]
+    assert layout["xaxis"]["matches"] == "x2"
+    assert layout["yaxis3"]["overlaying"] == "y2"
+    span = ("2025-01-16T12:00:00", "2025-01-23T12:00:00")
+    assert shaded_spans(figure) == [("x", *span), ("x2", *span)]
+
+
+def test_revenue_breakdown_stacks_one_bar_per_segment():
+    breakdown = pd.DataFrame({
+        "period_start": [MONDAYS[0], MONDAYS[0], MONDAYS[1]],
+        "segment_value": ["ios", "web", "ios"], "revenue": [60.5, 40.0, 0.0],
+    })
+    figure = checked(revenue_charts.trend_figure(revenue_trend(), breakdown, "week"))
+    drawn = traces(figure)
+    assert "Revenue" not in drawn
+    assert drawn["ios"]["y"] == [60.5, 0.0] and drawn["ios"]["x"] == ["2025-01-06", "2025-01-13"]
+    assert drawn["web"]["y"] == [40.0]
+    assert figure["layout"]["barmode"] == "stack"
+
+
+def test_window_chart_lays_the_previous_window_over_the_same_days():
+    days = [dt.date(2025, 1, day) for day in range(1, 7)]
+    daily = pd.DataFrame({"period_start": days, "revenue": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    comparison = WindowComparison(
+        start=dt.date(2025, 1, 4), end=dt.date(2025, 1, 6), previous_start=dt.date(2025, 1, 1),
+        previous_end=dt.date(2025, 1, 3), revenue=15.0, previous_revenue=6.0, orders=3,
+        previous_orders=3, paying_users=3, previous_paying_users=3, data_end=dt.date(2025, 1, 6),
+    )
+    figure = checked(revenue_charts.window_figure(daily, comparison, overlay_previous=True))
+    current, previous = figure["data"]
+    assert current["x"] == ["2025-01-04", "2025-01-05", "2025-01-06"]
+    assert current["y"] == [4.0, 5.0, 6.0]
+    assert previous["x"] == current["x"]  # shifted by the window's three days
+    assert previous["y"] == [1.0, 2.0, 3.0]
+    assert previous["customdata"] == ["2025-01-01", "2025-01-02", "2025-01-03"]
+    alone = checked(revenue_charts.window_figure(daily, comparison, overlay_previous=False))
+    assert len(alone["data"]) == 1
+    assert "vs previous" not in alone["layout"]["title"]["text"]
+    empty = checked(revenue_charts.window_figure(daily, None, overlay_previous=True))
+    assert empty["layout"]["annotations"][0]["text"].startswith("Pick a date range")
+
+
+def test_funnel_and_its_breakdown_by_segment():
+    steps = pd.DataFrame({"step": [1, 2, 3], "event_type": ["page_view", "add_to_cart",
+                                                             "purchase"], "users": [100, 40, 10]})
+    funnel = checked(revenue_charts.funnel_figure(steps))
+    assert funnel["data"][0]["x"] == [100, 40, 10]
+    assert funnel["data"][0]["y"] == ["1. page_view", "2. add_to_cart", "3. purchase"]
+
+    breakdown = pd.concat([
+        steps.assign(segment_value="ios", conversion_from_first=[1.0, 0.5, 0.2]),
+        steps.assign(segment_value="web", conversion_from_first=[1.0, 0.3, 0.05]),
+    ])
+    figure = checked(revenue_charts.funnel_breakdown_figure(breakdown))
+    drawn = traces(figure)
+    assert drawn["ios"]["x"] == ["2. add_to_cart", "3. purchase"]  # step 1 is always 100%
+    assert drawn["ios"]["y"] == [0.5, 0.2] and drawn["web"]["y"] == [0.3, 0.05]
+    single = checked(revenue_charts.funnel_breakdown_figure(steps.assign(
+        segment_value="all", conversion_from_first=[1.0, 0.4, 0.1])))
+    assert single["layout"]["annotations"][0]["text"].startswith("Choose a breakdown")
+
+
+def experiment_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "variant": ["control", "B", "C"], "is_control": [True, False, False],
+        "lift_rel": [None, 0.2, -0.1], "lift_rel_ci_low": [None, 0.05, -0.3],
+        "lift_rel_ci_high": [None, 0.4, 0.15],
+    })
+
+
+def test_lift_chart_has_one_point_per_treatment_with_its_interval():
+    figure = checked(experiment_charts.lift_figure(experiment_table()))
+    (points,) = figure["data"]
+    assert points["y"] == ["B", "C"]
+    assert points["x"] == [0.2, -0.1]
+    assert points["error_x"]["array"] == pytest.approx([0.2, 0.25])  # high - lift
+    assert points["error_x"]["arrayminus"] == pytest.approx([0.15, 0.2])  # lift - low
+    (zero,) = figure["layout"]["shapes"]
+    assert (zero["type"], zero["x0"], zero["x1"]) == ("line", 0, 0)
+    assert figure["layout"]["height"] == 120 + 60 * 2
+    no_lift = experiment_table().assign(lift_rel=None)
+    empty = checked(experiment_charts.lift_figure(no_lift))
+    assert empty["layout"]["annotations"][0]["text"] == "No treatment with a defined lift."
+
+
+def test_cumulative_chart_has_a_line_per_variant_the_control_thicker():
+    daily = pd.DataFrame({
+        "variant": ["control", "control", "B", "B"],
+        "day": [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-01-02")] * 2,
+        "users": [10, 20, 10, 20], "converters": [1, 3, 2, 5],
+    })
+    daily["conversion_rate"] = daily["converters"] / daily["users"]
+    figure = checked(experiment_charts.cumulative_figure(daily, "control"))
+    drawn = traces(figure)
+    assert drawn["control (control)"]["y"] == [0.1, 0.15]
+    assert drawn["control (control)"]["line"]["width"] == 3
+    assert drawn["B"]["x"] == ["2025-01-01", "2025-01-02"]
+    assert drawn["B"]["y"] == [0.2, 0.25]
+    empty = checked(experiment_charts.cumulative_figure(daily.iloc[0:0], "control"))
+    assert empty["layout"]["annotations"][0]["text"] == "No assignment dates to plot."
+
+
+def test_the_validator_catches_a_misspelt_property():
+    # What `checked` relies on: a dict Plotly.js would silently ignore fails here.
+    figure = charts.empty_figure("x")
+    figure["layout"]["heigth"] = 300
+    with pytest.raises(ValueError, match="heigth"):
+        checked(figure)
