@@ -242,15 +242,20 @@ def dependency_key(dependency: dict) -> str:
     return f"{component}.{dependency['property']}"
 
 
+def dependency_items(body: dict) -> Iterator[dict]:
+    """Every input and state of a request, a pattern-matching one's components each."""
+    for group in ("inputs", "state"):
+        for dependency in body.get(group, []):
+            yield from dependency if isinstance(dependency, list) else [dependency]
+
+
 def with_state(body: dict, state: dict) -> dict:
     """The captured request with this user's values in place of the captured ones."""
     body = json.loads(json.dumps(body))
-    for group in ("inputs", "state"):
-        for dependency in body.get(group, []):
-            for item in dependency if isinstance(dependency, list) else [dependency]:
-                key = dependency_key(item)
-                if key in state:
-                    item["value"] = state[key]
+    for item in dependency_items(body):
+        key = dependency_key(item)
+        if key in state:
+            item["value"] = state[key]
     for request in body.get("inputs", []):
         if isinstance(request, dict) and isinstance(request["id"], dict) \
                 and request["id"].get("type") == ids.PANEL_REQUEST_TYPE:
@@ -267,10 +272,8 @@ def opening_values(bodies: list[dict]) -> dict:
     """The controls' values when the page opens, as its first callbacks sent them."""
     values = {}
     for body in bodies:
-        for group in ("inputs", "state"):
-            for dependency in body.get(group, []):
-                for item in dependency if isinstance(dependency, list) else [dependency]:
-                    values.setdefault(dependency_key(item), item.get("value"))
+        for item in dependency_items(body):
+            values.setdefault(dependency_key(item), item.get("value"))
     return values
 
 
