@@ -10,6 +10,7 @@ from dash import ALL, DiskcacheManager, Input, Output, State, ctx, no_update
 
 from app.ask import Answer, AskContext, ask
 from app.ask.questions import EXAMPLES
+from callbacks.buttons import toggle_on_click
 from callbacks.guard import UNEXPECTED
 from callbacks.view_state import filter_bar_inputs, growth_query
 from layouts import ids
@@ -48,14 +49,7 @@ def answer_for(question: str, view_values: list, experiment, backend, config) ->
 
 
 def register(app, backend, config) -> None:
-    @app.callback(
-        Output(ids.CHAT_DRAWER, "is_open"),
-        Input(ids.CHAT_OPEN, "n_clicks"),
-        State(ids.CHAT_DRAWER, "is_open"),
-        prevent_initial_call=True,
-    )
-    def toggle_drawer(_clicks, is_open):
-        return not is_open
+    toggle_on_click(app, ids.CHAT_OPEN, ids.CHAT_DRAWER)
 
     @app.callback(
         Output(ids.CHAT_QUESTION, "value", allow_duplicate=True),

@@ -14,10 +14,11 @@ import logging
 import re
 import secrets
 
-from dash import ClientsideFunction, Input, Output, State, no_update
+from dash import ClientsideFunction, Input, Output, no_update
 from flask import Response, g, has_request_context, request
 
 from app.cache import cache
+from callbacks.buttons import toggle_on_click
 from layouts import ids
 from layouts.diagnostics import note, sql_details
 from queries.query_log import QueryRecord
@@ -138,14 +139,7 @@ def register(app, backend, config) -> None:
                                 samesite="Lax", secure=request.is_secure)
         return response
 
-    @app.callback(
-        Output(ids.DIAGNOSTICS_COLLAPSE, "is_open"),
-        Input(ids.DIAGNOSTICS_TOGGLE, "n_clicks"),
-        State(ids.DIAGNOSTICS_COLLAPSE, "is_open"),
-        prevent_initial_call=True,
-    )
-    def toggle_diagnostics(_clicks, is_open):
-        return not is_open
+    toggle_on_click(app, ids.DIAGNOSTICS_TOGGLE, ids.DIAGNOSTICS_COLLAPSE)
 
     # In the browser (assets/panels.js): a request only while the card is open.
     app.clientside_callback(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
+from callbacks.buttons import export_grid_on_click
 from callbacks.guard import guarded
 from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
 from layouts import experiment_charts, ids
@@ -149,10 +150,4 @@ def register(app, backend, config) -> None:
     def reset_control(_experiment, _control):
         return None
 
-    @app.callback(
-        Output(ids.EXPERIMENT_GRID, "exportDataAsCsv"),
-        Input(ids.EXPERIMENT_EXPORT, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def export_experiment_csv(_clicks):
-        return True
+    export_grid_on_click(app, ids.EXPERIMENT_EXPORT, ids.EXPERIMENT_GRID)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, no_update
 
+from callbacks.buttons import export_grid_on_click
 from callbacks.guard import guarded
 from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
 from layouts import ids, revenue_charts
@@ -72,10 +73,4 @@ def register(app, backend, config) -> None:
             return empty_state(message), empty_figure(message), empty_figure(message), []
         return guarded("The funnel", lambda: render(backend, query), failure)
 
-    @app.callback(
-        Output(ids.FUNNEL_GRID, "exportDataAsCsv"),
-        Input(ids.FUNNEL_EXPORT, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def export_funnel_csv(_clicks):
-        return True
+    export_grid_on_click(app, ids.FUNNEL_EXPORT, ids.FUNNEL_GRID)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, no_update
+from dash import Output, no_update
 
+from callbacks.buttons import export_grid_on_click
 from callbacks.guard import guarded
 from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
 from layouts import charts, ids
@@ -84,10 +85,4 @@ def register(app, backend, config) -> None:
             return (no_update,) * 6  # the filter bar explains what to fix
         return guarded("Growth data", lambda: render_growth(backend, query), failure)
 
-    @app.callback(
-        Output(ids.GROWTH_GRID, "exportDataAsCsv"),
-        Input(ids.GROWTH_EXPORT, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def export_growth_csv(_clicks):
-        return True
+    export_grid_on_click(app, ids.GROWTH_EXPORT, ids.GROWTH_GRID)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from dash import Input, Output, State, no_update
 
+from callbacks.buttons import export_grid_on_click
 from callbacks.guard import guarded
 from callbacks.view_state import (
     drawn_on_request,
@@ -141,10 +142,4 @@ def register(app, backend, config) -> None:
     def default_periods_for_grain(grain):
         return DEFAULT_PERIODS[Grain.parse(grain or "week")]
 
-    @app.callback(
-        Output(ids.RETENTION_GRID, "exportDataAsCsv"),
-        Input(ids.RETENTION_EXPORT, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def export_retention_csv(_clicks):
-        return True
+    export_grid_on_click(app, ids.RETENTION_EXPORT, ids.RETENTION_GRID)

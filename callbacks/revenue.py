@@ -7,6 +7,7 @@ from dataclasses import replace
 import dash_bootstrap_components as dbc
 from dash import Input, Output, no_update
 
+from callbacks.buttons import export_grid_on_click
 from callbacks.guard import guarded
 from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
 from layouts import ids, revenue_charts
@@ -118,10 +119,4 @@ def register(app, backend, config) -> None:
             "Revenue", lambda: render(backend, query, breakdown, bool(overlay_previous)), failure
         )
 
-    @app.callback(
-        Output(ids.REVENUE_GRID, "exportDataAsCsv"),
-        Input(ids.REVENUE_EXPORT, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def export_revenue_csv(_clicks):
-        return True
+    export_grid_on_click(app, ids.REVENUE_EXPORT, ids.REVENUE_GRID)
