@@ -15,13 +15,11 @@ from cachelib import NullCache
 from app.backend import open_backend
 from app.config import Config
 from app.csv_export import write_csv
-from app.validation import LoadError
 from app.warm import rewarmed
-from queries.backends import BackendError
 from queries.cache import CachedBackend
-from queries.errors import ParameterError
+from queries.errors import ParameterError, UserError
 from queries.experiments import ExperimentQuery, parse_declared, run_experiment
-from queries.filters import FilterError, SegmentFilter
+from queries.filters import SegmentFilter
 from queries.funnel import DEFAULT_STEPS, FunnelQuery, funnel_table
 from queries.growth import GrowthQuery, growth_table
 from queries.periods import Grain
@@ -160,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         return handlers[args.command](args, config) or 0
-    except (LoadError, BackendError, ParameterError, FilterError) as error:
+    except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:
@@ -312,7 +310,7 @@ def run_export(args, config: Config) -> int:
 
 def run_ask(args, config: Config) -> int:
     """The answer, then the numbers it rests on and the SQL that produced them."""
-    from app.ask import AskContext, ask
+    from queries.ask import AskContext, ask
 
     context = AskContext(script_backend(config), GrowthQuery(Grain.parse(args.grain)),
                          parse_declared(config.experiments))

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from queries import schema
+from queries.errors import UserError
 
 MAX_REPORTED = 5
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
@@ -36,7 +37,7 @@ class Problem:
         return f"{', '.join(where) or 'file'}: {self.message}{value}"
 
 
-class LoadError(Exception):
+class LoadError(UserError):
     """The file was refused and nothing was written; str() is the message for the user."""
 
     def __init__(self, path: Path | str, problems: list[Problem], total: int | None = None):

@@ -8,13 +8,13 @@ import logging
 import diskcache
 from dash import ALL, DiskcacheManager, Input, Output, State, ctx, no_update
 
-from app.ask import Answer, AskContext, ask
-from app.ask.questions import EXAMPLES
 from callbacks.buttons import toggle_on_click
 from callbacks.guard import UNEXPECTED
 from callbacks.view_state import filter_bar_inputs, growth_query
 from layouts import ids
 from layouts.chat import MAX_QUESTION_LENGTH, conversation
+from queries.ask import Answer, AskContext, ask
+from queries.ask.questions import EXAMPLES
 from queries.backends import BackendError
 from queries.errors import ParameterError
 from queries.experiments import parse_declared

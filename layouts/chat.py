@@ -5,8 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from app.ask.questions import EXAMPLES
 from layouts import ids
+from queries.ask.questions import EXAMPLES
 
 MAX_QUESTION_LENGTH = 500
 

@@ -13,9 +13,10 @@ import pandas as pd
 
 from queries import schema
 from queries.dialect import DUCKDB, Dialect
+from queries.errors import UserError
 
 
-class BackendError(RuntimeError):
+class BackendError(UserError, RuntimeError):
     """A failure a user can act on; its message is safe to show in the UI."""
 
 

@@ -10,12 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from queries.dialect import Dialect
+from queries.errors import UserError
 
 ACTIVITY_COLUMN = "event_type"
 
 
-class FilterError(ValueError):
-    pass
+class FilterError(UserError, ValueError):
+    """A filter that names an unknown column or is malformed."""
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from app.ask import AskContext, ask
 from app.cli import script_backend
 from app.config import Config
+from queries.ask import AskContext, ask
 from queries.growth import GrowthQuery
 from queries.periods import Grain
 from tests.ask_expected import DATA_END, demo_database, monthly_growth, raw_events

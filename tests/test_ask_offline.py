@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from cachelib import SimpleCache
 
-from app.ask import AskContext, ask
-from app.ask.questions import EXAMPLES
 from app.config import Config
+from queries.ask import AskContext, ask
+from queries.ask.questions import EXAMPLES
 from queries.backends import DuckDBBackend
 from queries.cache import CachedBackend
 from queries.filters import SegmentFilter

@@ -4,6 +4,8 @@ key, so the built-in analyst answers, computed in a background process."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.ask_expected import monthly_growth, raw_events
 
 pytest_plugins = ["tests.browser_support"]  # demo_db, server_url, browser, page
@@ -18,7 +20,7 @@ def test_ask_a_question_in_the_drawer(page, demo_db):
     page.click("#chat-open")
     page.locator("#chat-drawer").wait_for()
     page.click(".chat-example:has-text('What month had the highest churn rate?')")
-    assert page.input_value("#chat-question") == "What month had the highest churn rate?"
+    expect(page.locator("#chat-question")).to_have_value("What month had the highest churn rate?")
     page.click("#chat-ask")
 
     answer = page.locator(".chat-turn .chat-answer").first
@@ -32,8 +34,8 @@ def test_ask_a_question_in_the_drawer(page, demo_db):
     assert not sql.locator("pre").first.is_visible()  # folded
     sql.locator("summary").click()
     assert "-- query: growth" in sql.locator("pre").nth(1).inner_text()
-    assert page.input_value("#chat-question") == ""
-    assert page.locator("#chat-pending").is_hidden()
+    expect(page.locator("#chat-question")).to_have_value("")
+    expect(page.locator("#chat-pending")).to_be_hidden()
 
     # A question typed and sent with Enter; the conversation survives a reload.
     page.fill("#chat-question", "What is the meaning of life?")

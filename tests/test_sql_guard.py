@@ -8,8 +8,8 @@ import hashlib
 import pandas as pd
 import pytest
 
-from app.ask.sandbox import SandboxError, run_sandboxed
-from app.ask.sql_guard import CheckedSQL, RefusedSQL, check_sql
+from queries.ask.sandbox import SandboxError, run_sandboxed
+from queries.ask.sql_guard import CheckedSQL, RefusedSQL, check_sql
 
 ALLOWED = {"growth_week", "growth_month", "experiment_results", "events"}
 HUGE = {"events"}

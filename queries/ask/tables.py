@@ -68,7 +68,7 @@ class MetricTables:
     declared: dict[str, DeclaredExperiment] = field(default_factory=dict)
     # The DuckDB file, attached read-only when the model queries `events`; None elsewhere.
     events_file: Path | None = None
-    # Where `events` lives off DuckDB: a dry-run-capable backend (see app/ask/warehouse.py).
+    # Where `events` lives off DuckDB: a dry-run-capable backend (see queries/ask/warehouse.py).
     events_on_warehouse: bool = False
     _frames: dict[str, pd.DataFrame] = field(default_factory=dict)
 

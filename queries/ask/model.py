@@ -1,8 +1,8 @@
 """The model's loop: it sees the metric tables' schema and may call one tool, run_sql.
 
-Every SQL it proposes goes through app/ask/sql_guard.py and runs in app/ask/sandbox.py (or, for
-the raw events on a warehouse, app/ask/warehouse.py). A refusal or an error is sent back as the
-tool's result, so the model can correct itself, and is listed for the reader too.
+Every SQL it proposes goes through queries/ask/sql_guard.py and runs in queries/ask/sandbox.py
+(or, for the raw events on a warehouse, queries/ask/warehouse.py). A refusal or an error is sent
+back as the tool's result, so the model can correct itself, and is listed for the reader too.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 
 import openai
 
-from app.ask.analyst import AskContext, answer_offline, sql_used
-from app.ask.answer import Answer
-from app.ask.sandbox import ROW_LIMIT, SandboxError, SqlResult, run_sandboxed
-from app.ask.sql_guard import CheckedSQL, RefusedSQL, check_sql
-from app.ask.tables import MetricTables
-from app.ask.warehouse import dry_run_method, run_on_warehouse
 from queries import schema
+from queries.ask.analyst import AskContext, answer_offline, sql_used
+from queries.ask.answer import Answer
+from queries.ask.sandbox import ROW_LIMIT, SandboxError, SqlResult, run_sandboxed
+from queries.ask.sql_guard import CheckedSQL, RefusedSQL, check_sql
+from queries.ask.tables import MetricTables
+from queries.ask.warehouse import dry_run_method, run_on_warehouse
 from queries.backends import BackendError
 from queries.query_log import collecting
 

@@ -4,7 +4,7 @@ Accepted: one SELECT (WITH and set operations allowed) whose FROM items are allo
 named plainly (no schema or catalog), CTEs of the query itself, subqueries, VALUES or UNNEST.
 Refused: everything else, including table functions (read_csv, glob, query, ...), file paths as
 tables, and functions that reach outside the query. A scan of a huge table must aggregate or the
-query must end in a LIMIT. The sandbox (app/ask/sandbox.py) is the second line of defence.
+query must end in a LIMIT. The sandbox (queries/ask/sandbox.py) is the second line of defence.
 """
 
 from __future__ import annotations

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from app.ask.analyst import AskContext, answer_offline
-from app.ask.answer import Answer
+from queries.ask.analyst import AskContext, answer_offline
+from queries.ask.answer import Answer
 
 
 def ask(text: str, context: AskContext, config) -> Answer:
     """The model answers when OPENAI_API_KEY is set; the built-in analyst otherwise."""
     if config.openai_api_key:
-        from app.ask.model import answer_with_model
+        from queries.ask.model import answer_with_model
 
         return answer_with_model(text, context, config)
     return answer_offline(text, context)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from app.ask.answer import Answer
-from app.ask.questions import (
+from queries.ask.answer import Answer
+from queries.ask.questions import (
     COMPONENT_LABELS,
     EXAMPLES,
     METRICS,
@@ -24,7 +24,7 @@ from app.ask.questions import (
     Question,
     parse,
 )
-from app.ask.tables import with_churn_rate
+from queries.ask.tables import with_churn_rate
 from queries.bounds import DataBounds, data_bounds
 from queries.errors import ParameterError
 from queries.experiments import (

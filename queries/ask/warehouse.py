@@ -6,7 +6,7 @@ wraps as `.backend`):
   it; raises BackendError when the SQL is invalid.
 - `run(sql, params)` runs it (the backend applies its own maximum-bytes-billed cap as well).
 - `relation(schema.EVENTS)` is the FROM item the model's `events` is rewritten to.
-The SQL arrives checked by app/ask/sql_guard.py, written in DuckDB's dialect; it is translated
+The SQL arrives checked by queries/ask/sql_guard.py, written in DuckDB's dialect; it is translated
 to BigQuery's with sqlglot.
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from app.ask.sandbox import SqlResult
-from app.ask.sql_guard import CheckedSQL, RefusedSQL
 from queries import schema
+from queries.ask.sandbox import SqlResult
+from queries.ask.sql_guard import CheckedSQL, RefusedSQL
 
 
 def dry_run_method(backend):

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from app.ask.sql_guard import CheckedSQL, RefusedSQL
 from queries import schema
+from queries.ask.sql_guard import CheckedSQL, RefusedSQL
 
 ROW_LIMIT = 200
 TIME_LIMIT_SECONDS = 10.0
