@@ -1,9 +1,10 @@
-"""The backend the configuration names, uncached (the app and the CLI add their caches)."""
+"""The backend the configuration names: uncached (open_backend) or with the app's query cache."""
 
 from __future__ import annotations
 
 from app.config import Config
 from queries.backends import Backend, DuckDBBackend
+from queries.cache import CachedBackend
 
 
 def open_backend(config: Config) -> Backend:
@@ -12,3 +13,10 @@ def open_backend(config: Config) -> Backend:
 
         return BigQueryBackend(config.bigquery)
     return DuckDBBackend(config.duckdb_path)
+
+
+def build_backend(config: Config) -> CachedBackend:
+    """The backend behind the app's shared query cache (app/cache.py)."""
+    from app.cache import cache
+
+    return CachedBackend(open_backend(config), cache, config.cache_timeout_seconds)

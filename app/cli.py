@@ -7,24 +7,29 @@ import datetime as dt
 import logging
 import os
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from cachelib import NullCache
 
 from app.backend import open_backend
 from app.config import Config
 from app.csv_export import write_csv
 from app.warm import rewarmed
+from queries.backends import Backend
 from queries.cache import CachedBackend
 from queries.errors import ParameterError, UserError
-from queries.experiments import ExperimentQuery, parse_declared, run_experiment
+from queries.experiments import ExperimentQuery, ExperimentView, experiment_result, parse_declared
 from queries.filters import SegmentFilter
 from queries.funnel import DEFAULT_STEPS, FunnelQuery, funnel_table
-from queries.growth import GrowthQuery, growth_table
+from queries.growth import GrowthQuery
 from queries.periods import Grain
-from queries.retention import RetentionMode, RetentionQuery, retention_table
-from queries.revenue import RevenueQuery, revenue_table, revenue_window, window_table
+from queries.registry import QUERIES, QuerySpec, run_query
+from queries.retention import RetentionMode, RetentionQuery
+from queries.revenue import RevenueQuery, WindowQuery, revenue_table, revenue_window, window_table
 
 
 def iso_date(text: str) -> dt.date:
@@ -194,7 +199,7 @@ def run_warm(args, config: Config) -> int:
     from app.logs import configure
     from app.warm import warm_shared_cache
 
-    configure()
+    configure(config.log_level)
     report = warm_shared_cache(config)
     if report is None:
         print("nothing to warm: the cache is off, or not shared between processes",
@@ -234,64 +239,84 @@ def run_demo(args, config: Config) -> int:
     return 0
 
 
-def export_growth(backend, args, config: Config):
-    query = GrowthQuery(
+@dataclass(frozen=True)
+class Export:
+    """`export TABLE`: the registered query it reads, and its view from the flags."""
+
+    query: QuerySpec
+    view: Callable[[argparse.Namespace, Config], object]
+    # The CSV's rows from the view, where the dashboard shapes the query's rows further;
+    # None: the query's rows as they are.
+    table: Callable[[Backend, object], pd.DataFrame] | None = None
+
+    def __call__(self, backend: Backend, args: argparse.Namespace, config: Config) -> pd.DataFrame:
+        view = self.view(args, config)
+        if self.table is None:
+            return run_query(backend, self.query, view)
+        return self.table(backend, view)
+
+
+def growth_view(args, config: Config) -> GrowthQuery:
+    return GrowthQuery(
         grain=Grain.parse(args.grain), start=args.start, end=args.end,
         segment=SegmentFilter.parse(args.filter),
     )
-    return growth_table(backend, query)
 
 
-def export_retention(backend, args, config: Config):
-    query = RetentionQuery(
+def retention_view(args, config: Config) -> RetentionQuery:
+    return RetentionQuery(
         grain=Grain.parse(args.grain), start=args.start, end=args.end,
         segment=SegmentFilter.parse(args.filter), mode=RetentionMode.parse(args.mode),
         start_events=(args.start_event,) if args.start_event else None,
         return_events=(args.return_event,) if args.return_event else None,
     )
-    return retention_table(backend, query)
 
 
-def export_revenue(backend, args, config: Config):
-    query = RevenueQuery(
+def revenue_view(args, config: Config) -> RevenueQuery:
+    return RevenueQuery(
         grain=Grain.parse(args.grain), start=args.start, end=args.end,
         segment=SegmentFilter.parse(args.filter),
     )
-    return revenue_table(backend, query)
 
 
-def export_revenue_window(backend, args, config: Config):
+def window_view(args, config: Config) -> WindowQuery:
     if args.start is None or args.end is None:
         raise ParameterError("revenue-window needs both --start and --end")
-    comparison = revenue_window(backend, args.start, args.end, SegmentFilter.parse(args.filter))
-    return window_table(comparison)
+    return WindowQuery(args.start, args.end, SegmentFilter.parse(args.filter))
 
 
-def export_funnel(backend, args, config: Config):
+def window_export(backend: Backend, view: WindowQuery) -> pd.DataFrame:
+    return window_table(revenue_window(backend, view.start, view.end, view.segment))
+
+
+def funnel_view(args, config: Config) -> FunnelQuery:
     steps = args.steps if isinstance(args.steps, tuple) else step_list(args.steps)
-    query = FunnelQuery(
+    return FunnelQuery(
         steps=steps, window_days=args.window_days, start=args.start, end=args.end,
         segment=SegmentFilter.parse(args.filter),
     )
-    return funnel_table(backend, query)
 
 
-def export_ab(backend, args, config: Config):
+def experiment_view(args, config: Config) -> ExperimentView:
     query = ExperimentQuery(
         experiment=args.experiment, conversion_event=args.conversion_event,
         control=args.control, start=args.start, end=args.end, window_days=args.window_days,
         segment=SegmentFilter.parse(args.filter),
     )
-    return run_experiment(backend, query, parse_declared(config.experiments)).table
+    return ExperimentView(query, parse_declared(config.experiments).get(args.experiment))
+
+
+def experiment_export(backend: Backend, view: ExperimentView) -> pd.DataFrame:
+    return experiment_result(backend, view).table
 
 
 EXPORTS = {
-    "growth": export_growth,
-    "retention": export_retention,
-    "revenue": export_revenue,
-    "revenue-window": export_revenue_window,
-    "funnel": export_funnel,
-    "ab": export_ab,
+    "growth": Export(QUERIES["growth"], growth_view),
+    "retention": Export(QUERIES["retention"], retention_view),
+    "revenue": Export(QUERIES["revenue"], revenue_view, revenue_table),
+    "revenue-window": Export(QUERIES["revenue_window"], window_view, window_export),
+    "funnel": Export(QUERIES["funnel"], funnel_view, funnel_table),
+    "ab": Export(QUERIES["experiment"], experiment_view, experiment_export),
 }
 
 
@@ -324,7 +349,7 @@ def run_serve(args, config: Config) -> int:
     from app.logs import configure
     from app.warm import warm_in_thread
 
-    configure()
+    configure(config.log_level)
     ensure_data(config)
     dash_app = create_app(config)
     if config.warm_cache:

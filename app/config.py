@@ -23,7 +23,8 @@ class Config:
     bigquery: BigQuerySettings | None = None
     duckdb_path: Path = DEFAULT_DATA_DIR / "growth.duckdb"
     cache_type: str = "FileSystemCache"
-    cache_dir: Path = DEFAULT_DATA_DIR / "cache"
+    # None: cache/ beside the database.
+    cache_dir: Path | None = None
     redis_url: str | None = None
     cache_timeout_seconds: int = 24 * 3600
     demo_users: int = 20_000
@@ -36,13 +37,23 @@ class Config:
     openai_model: str = "gpt-4o-mini"
     openai_timeout_seconds: float = 60.0
     # Results of background callbacks (the chat drawer), shared by every gunicorn worker.
-    background_dir: Path = DEFAULT_DATA_DIR / "background"
+    # None: background/ beside the cache dir.
+    background_dir: Path | None = None
     # Sign-in (app/security.py): {user: werkzeug password hash}, and/or a proxy's identity header.
     auth_users: dict = field(default_factory=dict, repr=False)
     auth_header: str | None = None
     # Whole panel answers cached (app/response_cache.py); default views warmed (app/warm.py).
     response_cache: bool = True
     warm_cache: bool = True
+    log_level: str = "INFO"
+
+    def __post_init__(self):
+        # Derived folders follow the configured ones, so a Config for a database elsewhere (a
+        # test's) never writes into the checkout.
+        cache_dir = Path(self.cache_dir or Path(self.duckdb_path).parent / "cache")
+        object.__setattr__(self, "cache_dir", cache_dir)
+        object.__setattr__(self, "background_dir",
+                           Path(self.background_dir or cache_dir.parent / "background"))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:
@@ -50,7 +61,6 @@ class Config:
         defaults = cls()
         duckdb_path = Path(env.get("DUCKDB_PATH") or defaults.duckdb_path)
         redis_url = env.get("REDIS_URL") or None
-        cache_dir = Path(env.get("CACHE_DIR") or duckdb_path.parent / "cache")
         backend = (env.get("BACKEND") or defaults.backend).lower()
         if backend not in BACKENDS:
             raise ValueError(f"BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
@@ -59,7 +69,7 @@ class Config:
             bigquery=read_bigquery(env) if backend == "bigquery" else None,
             duckdb_path=duckdb_path,
             cache_type="RedisCache" if redis_url else env.get("CACHE_TYPE", defaults.cache_type),
-            cache_dir=cache_dir,
+            cache_dir=env.get("CACHE_DIR") or None,
             redis_url=redis_url,
             cache_timeout_seconds=int(env.get("CACHE_TIMEOUT", defaults.cache_timeout_seconds)),
             demo_users=int(env.get("DEMO_USERS", defaults.demo_users)),
@@ -71,11 +81,12 @@ class Config:
             openai_timeout_seconds=float(
                 env.get("OPENAI_TIMEOUT") or defaults.openai_timeout_seconds
             ),
-            background_dir=Path(env.get("BACKGROUND_DIR") or cache_dir.parent / "background"),
+            background_dir=env.get("BACKGROUND_DIR") or None,
             auth_users=read_auth_users(env),
             auth_header=env.get("AUTH_HEADER") or None,
             response_cache=read_switch(env, "RESPONSE_CACHE", defaults.response_cache),
             warm_cache=read_switch(env, "WARM_CACHE", defaults.warm_cache),
+            log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
         )
 
     def with_db(self, path: str | Path | None) -> Config:
@@ -115,11 +126,29 @@ def read_auth_users(env) -> dict[str, str]:
     """AUTH_USERS holds `user=hash;user=hash`; AUTH_USERS_FILE names a file of such entries."""
     if not env.get("AUTH_USERS") and not env.get("AUTH_USERS_FILE"):
         return {}
-    from app.security import parse_users
-
     users = parse_users(env.get("AUTH_USERS") or "", "AUTH_USERS")
     if env.get("AUTH_USERS_FILE"):
         users |= parse_users(Path(env["AUTH_USERS_FILE"]).read_text(), "AUTH_USERS_FILE")
+    return users
+
+
+def parse_users(text: str, source: str) -> dict[str, str]:
+    """`alice=<hash>;bob=<hash>` (or one entry a line) into {user: werkzeug hash}."""
+    users = {}
+    for entry in text.replace("\n", ";").split(";"):
+        entry = entry.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        user, separator, hashed = entry.partition("=")
+        user, hashed = user.strip(), hashed.strip()
+        if not separator or not user or ":" in user:
+            raise ValueError(f"{source}: expected user=hash entries, got {user or entry[:20]!r}")
+        if hashed.count("$") < 2:
+            raise ValueError(
+                f"{source}: the entry for {user!r} is not a password hash;"
+                " make one with `python -m app hash-password`"
+            )
+        users[user] = hashed
     return users
 
 

@@ -10,19 +10,17 @@ import plotly.io.json
 from dash import Dash
 from flask import Flask, g, send_from_directory
 
-import callbacks
-from app.backend import open_backend
+from app.backend import build_backend
 from app.cache import cache, cache_settings
 from app.config import PROJECT_ROOT, Config
 from app.health import register_health
 from app.logs import install_request_log
 from app.response_cache import install_response_cache
 from app.security import install_auth, install_security_headers
-from layouts.page import page, unavailable_page
-from queries.backends import BackendError
-from queries.cache import CachedBackend
-from queries.experiments import experiment_names, parse_declared
-from queries.options import filter_options
+from callbacks.dash_request import install_callback_parse
+from callbacks.panel import PanelContext
+from callbacks.registry import register_all, serve_layout
+from queries.experiments import parse_declared
 
 log = logging.getLogger(__name__)
 # Dash encodes answers with Plotly's encoder. Its orjson engine first walks every list element
@@ -33,10 +31,6 @@ plotly.io.json.config.default_engine = "json"
 # Bootstrap's CSS comes from an installed package: the page must not need a CDN.
 BOOTSTRAP_DIR = files("flask_bootstrap") / "static" / "bootstrap5" / "css"
 BOOTSTRAP_URL = "/vendor/bootstrap.min.css"
-
-
-def build_backend(config: Config):
-    return CachedBackend(open_backend(config), cache, config.cache_timeout_seconds)
 
 
 def create_app(config: Config | None = None) -> Dash:
@@ -59,15 +53,18 @@ def create_app(config: Config | None = None) -> Dash:
         suppress_callback_exceptions=True,
     )
     backend = build_backend(config)
-    # In this order: the request log times refusals too, and sign-in comes before cached answers.
+    context = PanelContext(backend, config, parse_declared(config.experiments), cache)
+    # In this order: the request log times refusals too, sign-in comes before a callback's
+    # body is read, and the body is parsed once before cached answers are looked up.
     install_request_log(server)
     register_health(server, backend, cache, config.cache_type)
     install_auth(server, config)
+    install_callback_parse(server)
     install_security_headers(dash_app)
     install_response_cache(server, backend, cache, config)
     share_connection_per_request(server, backend)
-    dash_app.layout = lambda: serve_layout(backend, config)
-    callbacks.register_all(dash_app, backend, config)
+    dash_app.layout = lambda: serve_layout(context)
+    register_all(dash_app, context)
     # Dash lists the page's scripts on a process's first request and marks that done before it
     # is: a gunicorn worker's concurrent first requests for scripts failed with 500. List them
     # now, before serving.
@@ -88,16 +85,3 @@ def share_connection_per_request(server: Flask, backend) -> None:
         scope = g.pop("connection_scope", None)
         if scope is not None:
             scope.close()
-
-
-def serve_layout(backend, config: Config):
-    try:
-        options = filter_options(backend)
-        experiments = experiment_names(backend, parse_declared(config.experiments))
-    except BackendError as error:
-        return unavailable_page(config.title, str(error))
-    except Exception:  # the page must render even when the backend is broken
-        log.exception("could not read filter options")
-        return unavailable_page(config.title, "Unexpected error; see the server log.")
-    return page(config.title, options, experiments)
-

@@ -1,6 +1,6 @@
 """Logs as JSON lines on stderr: one per request, one per query, and the app's own messages.
 
-`configure()` sets this up for `python -m app serve`; gunicorn gets the same settings through
+`configure(level)` sets this up for `python -m app serve`; gunicorn gets the same settings through
 `logconfig_dict` (app/gunicorn_conf.py). `install_request_log(server)` adds the request lines.
 """
 
@@ -10,17 +10,16 @@ import datetime as dt
 import json
 import logging
 import logging.config
-import os
 import threading
 import time
 from contextlib import ExitStack
 
 from flask import Flask, Response, g, request
 
+from callbacks import dash_request
 from queries.query_log import QueryRecord, collecting
 
 request_log = logging.getLogger("growth.requests")
-CALLBACK_PATH = "/_dash-update-component"
 QUERY_CACHE_HEADER = "X-Query-Cache"
 
 
@@ -72,9 +71,9 @@ class RateLimit(logging.Filter):
             return True
 
 
-def logging_config(level: str | None = None) -> dict:
+def logging_config(level: str = "INFO") -> dict:
     """A dictConfig for the app's loggers and gunicorn's: JSON lines on stderr."""
-    level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
+    level = level.upper()
     json_handler = {"class": "logging.StreamHandler", "formatter": "json",
                     "stream": "ext://sys.stderr"}
     return {
@@ -96,8 +95,8 @@ def logging_config(level: str | None = None) -> dict:
     }
 
 
-def configure() -> None:
-    logging.config.dictConfig(logging_config())
+def configure(level: str = "INFO") -> None:
+    logging.config.dictConfig(logging_config(level))
 
 
 def install_request_log(server: Flask) -> None:
@@ -115,9 +114,9 @@ def install_request_log(server: Flask) -> None:
     @server.after_request
     def finish_request_log(response: Response) -> Response:
         records = g.get("query_records", [])
-        is_callback = request.path.endswith(CALLBACK_PATH)
-        state = g.get("response_cache") or query_cache_state(records)
-        if is_callback:
+        callback = dash_request.current()
+        state = "hit" if callback and callback.answered_from_cache else query_cache_state(records)
+        if callback:
             response.headers[QUERY_CACHE_HEADER] = state
         fields = {
             "event": "request",
@@ -129,8 +128,8 @@ def install_request_log(server: Flask) -> None:
             "cache_hits": sum(r.cache_hit for r in records),
             "cache_misses": sum(not r.cache_hit for r in records),
         }
-        if is_callback:
-            fields["outputs"] = callback_outputs()
+        if callback:
+            fields["outputs"] = callback.outputs
             fields["query_cache"] = state
         if g.get("user"):
             fields["user"] = g.user
@@ -149,18 +148,3 @@ def query_cache_state(records: list[QueryRecord]) -> str:
     if not records:
         return "none"
     return "hit" if all(r.cache_hit for r in records) else "miss"
-
-
-def callback_outputs() -> list[str]:
-    """The Dash callback's outputs as `id.property`, from the body Dash has already parsed."""
-    body = request.get_json(silent=True) or {}
-    outputs = body.get("outputs", [])
-    outputs = outputs if isinstance(outputs, list) else [outputs]
-    names = []
-    for output in outputs:
-        if isinstance(output, dict):
-            component = output.get("id")
-            if isinstance(component, dict):
-                component = json.dumps(component, sort_keys=True, separators=(",", ":"))
-            names.append(f"{component}.{output.get('property')}")
-    return names

@@ -13,21 +13,17 @@ import json
 import logging
 from importlib.metadata import version
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
 
 from app.config import PROJECT_ROOT, Config
-from layouts import ids
+from callbacks import dash_request
+from callbacks.dash_request import CallbackRequest, parse_callback_body
+from callbacks.registry import PANELS, panel_for_output
 
 log = logging.getLogger(__name__)
-CALLBACK_PATH = "/_dash-update-component"
 # The first output of each panel callback whose answer depends only on the request and the
-# data. Not chat or diagnostics, whose answers change with each call.
-CACHED_PANELS = frozenset({
-    ids.GROWTH_STATUS, ids.RETENTION_STATUS, ids.REVENUE_STATUS, ids.FUNNEL_STATUS,
-    ids.EXPERIMENT_ALERTS,
-})
-# A panel that failed shows an error card: a transient failure must not be remembered.
-FAILURE_MARKER = b'"error-card"'
+# data (the registry says which). Not chat or diagnostics, whose answers change with each call.
+CACHED_PANELS = frozenset(panel.status_id for panel in PANELS if panel.cacheable)
 CODE_FOLDERS = ("app", "callbacks", "layouts", "queries")
 # On cached panels' answers: `hit` when the whole answer came from here, else `miss`.
 RESPONSE_CACHE_HEADER = "X-Response-Cache"
@@ -46,10 +42,13 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def is_cacheable(callback: CallbackRequest | None) -> bool:
+    panel = panel_for_output(callback.first_output) if callback else None
+    return panel is not None and panel.cacheable
+
+
 def cached_panel(body: dict) -> bool:
-    outputs = body.get("outputs")
-    first = outputs[0] if isinstance(outputs, list) and outputs else outputs
-    return isinstance(first, dict) and first.get("id") in CACHED_PANELS
+    return is_cacheable(parse_callback_body(body))
 
 
 def canonical(body: dict) -> dict:
@@ -73,13 +72,11 @@ def install_response_cache(server: Flask, backend, cache, config: Config) -> Non
 
     @server.before_request
     def answer_from_cache():
-        if request.method != "POST" or not request.path.endswith(CALLBACK_PATH):
-            return None
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or not cached_panel(body):
+        callback = dash_request.current()
+        if not is_cacheable(callback):
             return None
         try:
-            payload = json.dumps([namespace, canonical(body)], sort_keys=True,
+            payload = json.dumps([namespace, canonical(callback.body)], sort_keys=True,
                                  separators=(",", ":"))
             key = backend.key(payload, {"response": True}, backend.data_version())
             cached = cache.get(key)
@@ -89,7 +86,7 @@ def install_response_cache(server: Flask, backend, cache, config: Config) -> Non
         if cached is None:
             g.response_cache_key = key
             return None
-        g.response_cache = "hit"
+        callback.answered_from_cache = True
         return Response(cached, mimetype="application/json",
                         headers={RESPONSE_CACHE_HEADER: "hit"})
 
@@ -99,11 +96,11 @@ def install_response_cache(server: Flask, backend, cache, config: Config) -> Non
         if key is None or response.status_code != 200 or response.direct_passthrough:
             return response
         response.headers[RESPONSE_CACHE_HEADER] = "miss"
-        data = response.get_data()
-        if FAILURE_MARKER in data:
+        callback = dash_request.current()
+        if callback is None or callback.failed:  # a transient failure must not be remembered
             return response
         try:
-            cache.set(key, data, timeout=config.cache_timeout_seconds)
+            cache.set(key, response.get_data(), timeout=config.cache_timeout_seconds)
         except Exception:
             log.warning("response cache write failed; answer not cached", exc_info=True)
         return response

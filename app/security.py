@@ -59,26 +59,6 @@ class PasswordCheck:
         return valid
 
 
-def parse_users(text: str, source: str) -> dict[str, str]:
-    """`alice=<hash>;bob=<hash>` (or one entry a line) into {user: werkzeug hash}."""
-    users = {}
-    for entry in text.replace("\n", ";").split(";"):
-        entry = entry.strip()
-        if not entry or entry.startswith("#"):
-            continue
-        user, separator, hashed = entry.partition("=")
-        user, hashed = user.strip(), hashed.strip()
-        if not separator or not user or ":" in user:
-            raise ValueError(f"{source}: expected user=hash entries, got {user or entry[:20]!r}")
-        if hashed.count("$") < 2:
-            raise ValueError(
-                f"{source}: the entry for {user!r} is not a password hash;"
-                " make one with `python -m app hash-password`"
-            )
-        users[user] = hashed
-    return users
-
-
 def install_auth(server: Flask, config: Config) -> None:
     if not config.auth_users and not config.auth_header:
         return

@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
+from app.backend import build_backend
 from app.config import Config
 from queries.errors import ParameterError
+from queries.experiments import parse_declared
 from queries.query_log import collecting
 
 log = logging.getLogger(__name__)
@@ -59,69 +61,47 @@ class LayoutDefaults:
     def has(self, component_id: str) -> bool:
         return component_id in self.by_id
 
-    def get(self, component_id: str, prop: str = "value"):
-        return getattr(self.by_id[component_id], prop, None)
+    def value(self, dependency: tuple):
+        """What the browser sends for (component id, property); a pattern id gets a list."""
+        component_id, prop = dependency
+        if isinstance(component_id, dict):
+            matching = [c for c in self.patterned if c.id.get("type") == component_id["type"]]
+            return [c.id if prop == "id" else getattr(c, prop, None) for c in matching]
+        component = self.by_id.get(component_id)
+        return None if component is None else getattr(component, prop, None)
 
-    def matching(self, component_type: str) -> list:
-        return [c for c in self.patterned if c.id.get("type") == component_type]
+
+def panel_view(panel, page: LayoutDefaults, context) -> Callable | None:
+    """Draws the panel as the page's first open asks for it; None when it draws nothing."""
+    from callbacks.view_state import FILTER_BAR_STATE, view_from_filter_bar
+
+    filters = {name: page.value(dependency) for name, dependency in FILTER_BAR_STATE.items()}
+    controls = {name: page.value(dependency)
+                for name, dependency in {**panel.controls, **panel.state}.items()}
+    try:
+        request = panel.parse(view_from_filter_bar(filters), controls, context)
+    except ParameterError:  # the page asks, and shows a message for these defaults: no query
+        return lambda: None
+    if request is None:
+        return None
+    return lambda: panel.render(panel.compute(context, request), request)
 
 
 def default_views(backend, config: Config) -> list[tuple[str, Callable[[], object]]]:
-    """(name, run) for each view the page computes on first open, with the page's defaults.
+    """(name, run) for each panel the page draws on first open, with the page's defaults.
 
     Building the layout runs the filter-option and experiment-name queries itself."""
-    from app.factory import serve_layout
-    from callbacks import experiments, funnel, growth, retention, revenue
-    from callbacks.view_state import growth_query, parse_date
+    # Imported here: the CLI's loads import this module and should not pay for Dash.
+    from callbacks.panel import PanelContext
+    from callbacks.registry import PANELS, serve_layout
     from layouts import ids
-    from queries.experiments import parse_declared, run_experiment
-    from queries.revenue import RevenueQuery
 
-    page = LayoutDefaults(serve_layout(backend, config))
+    context = PanelContext(backend, config, parse_declared(config.experiments))
+    page = LayoutDefaults(serve_layout(context))
     if not page.has(ids.GRAIN):  # no data yet, or the backend is down
         return []
-    segments = page.matching(ids.SEGMENT_FILTER_TYPE)
-    filters = (
-        page.get(ids.GRAIN), page.get(ids.DATE_RANGE, "start_date"),
-        page.get(ids.DATE_RANGE, "end_date"), page.get(ids.ACTIVITY_EVENTS),
-        [getattr(c, "value", None) for c in segments], [c.id for c in segments],
-    )
-    view = growth_query(*filters)
-
-    def retention_view():
-        query = retention.retention_query(
-            filters, page.get(ids.RETENTION_MODE), page.get(ids.RETENTION_START_EVENT),
-            page.get(ids.RETENTION_RETURN_EVENT),
-            parse_date(page.get(ids.DATE_RANGE, "min_date_allowed"), "First"),
-        )
-        shown = retention.periods_shown(page.get(ids.RETENTION_MAX_PERIODS), query.grain)
-        return retention.render_retention(
-            backend, query, page.get(ids.RETENTION_VALUES) == "users", shown,
-            page.get(ids.RETENTION_OVERLAY),
-        )
-
-    def experiment_view():
-        query = experiments.experiment_query(
-            filters, page.get(ids.EXPERIMENT), page.get(ids.EXPERIMENT_CONVERSION_EVENT),
-            page.get(ids.EXPERIMENT_CONTROL), page.get(ids.EXPERIMENT_WINDOW_DAYS),
-        )
-        return run_experiment(backend, query, parse_declared(config.experiments))
-
-    views = [
-        ("growth", lambda: growth.render_growth(backend, view)),
-        ("retention", retention_view),
-        ("revenue", lambda: revenue.render(
-            backend, RevenueQuery(view.grain, view.start, view.end, view.segment),
-            page.get(ids.REVENUE_BREAKDOWN), bool(page.get(ids.REVENUE_OVERLAY_PREVIOUS)),
-        )),
-        ("funnel", lambda: funnel.render(backend, funnel.funnel_query(
-            filters, page.get(ids.FUNNEL_STEPS), page.get(ids.FUNNEL_WINDOW_DAYS),
-            page.get(ids.FUNNEL_BREAKDOWN),
-        ))),
-    ]
-    if page.has(ids.EXPERIMENT) and page.get(ids.EXPERIMENT):
-        views.append(("experiments", experiment_view))
-    return views
+    views = [(panel.name, panel_view(panel, page, context)) for panel in PANELS]
+    return [(name, run) for name, run in views if run is not None]
 
 
 def marker_key(backend, data_version: str) -> str:
@@ -138,8 +118,6 @@ def warm(backend, config: Config, cache) -> WarmReport:
         for name, run in views:
             try:
                 run()
-            except ParameterError:  # the page shows a message for these defaults: no query
-                continue
             except Exception as error:  # one broken view must not keep the others cold
                 failed += 1
                 log.warning("warming the %s view failed: %s", name, error)
@@ -170,7 +148,6 @@ def warm_state(cache, backend, data_version: str) -> dict:
 def warm_in_thread(dash_app, config: Config) -> threading.Thread:
     """For the development server: warm while it starts serving."""
     from app.cache import cache
-    from app.factory import build_backend
 
     def run():
         with dash_app.server.app_context():
@@ -187,7 +164,6 @@ def shared_cache(config: Config) -> Iterator[tuple[object, object]]:
     from flask import Flask
 
     from app.cache import cache, cache_settings
-    from app.factory import build_backend
 
     server = Flask(__name__)
     cache.init_app(server, config=cache_settings(config))

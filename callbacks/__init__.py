@@ -1,20 +1,2 @@
-"""One module per panel, each with register(app, backend, config)."""
-
-from callbacks import (
-    chat,
-    diagnostics,
-    experiments,
-    filters,
-    funnel,
-    growth,
-    retention,
-    revenue,
-    url_state,
-)
-
-PANELS = (filters, growth, retention, revenue, funnel, experiments, chat, url_state, diagnostics)
-
-
-def register_all(app, backend, config) -> None:
-    for panel in PANELS:
-        panel.register(app, backend, config)
+"""The Dash callbacks: one module per panel (see callbacks/panel.py), listed once in
+callbacks/registry.py, plus the filter bar, the chat drawer, URL state and diagnostics."""

@@ -9,16 +9,13 @@ import diskcache
 from dash import ALL, DiskcacheManager, Input, Output, State, ctx, no_update
 
 from callbacks.buttons import toggle_on_click
-from callbacks.guard import UNEXPECTED
-from callbacks.view_state import filter_bar_inputs, growth_query
+from callbacks.panel import UNEXPECTED
+from callbacks.view_state import FILTER_BAR_STATE, view_from_filter_bar
 from layouts import ids
 from layouts.chat import MAX_QUESTION_LENGTH, conversation
 from queries.ask import Answer, AskContext, ask
 from queries.ask.questions import EXAMPLES
-from queries.backends import BackendError
-from queries.errors import ParameterError
-from queries.experiments import parse_declared
-from queries.filters import FilterError
+from queries.errors import ParameterError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -28,27 +25,22 @@ def background_manager(config) -> DiskcacheManager:
     return DiskcacheManager(diskcache.Cache(str(config.background_dir)))
 
 
-def view_states() -> list[State]:
-    """The filter bar's values as States: the question, not the filters, starts an answer."""
-    return [State(item.component_id, item.component_property) for item in filter_bar_inputs()]
-
-
-def answer_for(question: str, view_values: list, experiment, backend, config) -> Answer:
+def answer_for(question: str, filters: dict, experiment, context) -> Answer:
     try:
-        view = growth_query(*view_values)
+        view = view_from_filter_bar(filters)
     except ParameterError as error:
         return Answer(f"The filter bar needs fixing first: {error}")
-    context = AskContext(backend, view, parse_declared(config.experiments), experiment)
+    asked = AskContext(context.backend, view, context.declared, experiment)
     try:
-        return ask(question, context, config)
-    except (BackendError, FilterError, ParameterError) as error:
+        return ask(question, asked, context.config)
+    except UserError as error:
         return Answer(f"Could not answer: {error}")
     except Exception:  # one bad answer must not break the drawer
         log.exception("chat answer failed")
         return Answer(UNEXPECTED)
 
 
-def register(app, backend, config) -> None:
+def register(app, context) -> None:
     toggle_on_click(app, ids.CHAT_OPEN, ids.CHAT_DRAWER)
 
     @app.callback(
@@ -77,16 +69,16 @@ def register(app, backend, config) -> None:
         return []
 
     @app.callback(
-        Output(ids.CHAT_HISTORY, "data"),
-        Output(ids.CHAT_QUESTION, "value"),
-        Input(ids.CHAT_ASK, "n_clicks"),
-        Input(ids.CHAT_QUESTION, "n_submit"),
-        State(ids.CHAT_QUESTION, "value"),
-        State(ids.CHAT_HISTORY, "data"),
-        State(ids.EXPERIMENT, "value"),
-        *view_states(),
+        output=[Output(ids.CHAT_HISTORY, "data"), Output(ids.CHAT_QUESTION, "value")],
+        inputs={"clicks": Input(ids.CHAT_ASK, "n_clicks"),
+                "submits": Input(ids.CHAT_QUESTION, "n_submit")},
+        # The filter bar's values as States: the question, not the filters, starts an answer.
+        state={"question": State(ids.CHAT_QUESTION, "value"),
+               "turns": State(ids.CHAT_HISTORY, "data"),
+               "experiment": State(ids.EXPERIMENT, "value"),
+               "filters": {name: State(*dep) for name, dep in FILTER_BAR_STATE.items()}},
         background=True,
-        manager=background_manager(config),
+        manager=background_manager(context.config),
         running=[
             (Output(ids.CHAT_ASK, "disabled"), True, False),
             (Output(ids.CHAT_PENDING, "style"), {"display": "flex"}, {"display": "none"}),
@@ -94,11 +86,11 @@ def register(app, backend, config) -> None:
         cancel=[Input(ids.CHAT_CANCEL, "n_clicks")],
         prevent_initial_call=True,
     )
-    def answer_question(_clicks, _submits, question, turns, experiment, *view_values):
+    def answer_question(clicks, submits, question, turns, experiment, filters):
         question = (question or "").strip()[:MAX_QUESTION_LENGTH]
         if not question:
             return no_update, no_update
         # The job runs in a forked process: give the query cache its Flask app back.
         with app.server.app_context():
-            answer = answer_for(question, list(view_values), experiment, backend, config)
+            answer = answer_for(question, filters, experiment, context)
         return [*(turns or []), {"question": question, "answer": answer.to_dict()}], ""

@@ -1,8 +1,8 @@
 """Diagnostics: the queries behind the current view.
 
-guarded() (callbacks/guard.py) hands each panel's query records to remember(), which keeps them
-in the shared cache (so any gunicorn worker can show them) under the browser's session id and
-the panel's first output. The session id is a random cookie: it names a browser, grants nothing,
+Each panel's answer (callbacks/panel.py) hands its query records to remember(), which keeps
+them in the shared cache (so any gunicorn worker can show them) under the browser's session id
+and the panel's name. The session id is a random cookie: it names a browser, grants nothing,
 and only that browser is shown its own queries. Without the cache there are no diagnostics, and
 the page works as before.
 """
@@ -15,9 +15,9 @@ import re
 import secrets
 
 from dash import ClientsideFunction, Input, Output, no_update
-from flask import Response, g, has_request_context, request
+from flask import Response, has_request_context, request
 
-from app.cache import cache
+from callbacks import dash_request
 from callbacks.buttons import toggle_on_click
 from layouts import ids
 from layouts.diagnostics import note, sql_details
@@ -28,20 +28,10 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "diagnostics_session"
 SESSION_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 KEEP_SECONDS = 3600
-# The panels of each tab, by their callback's first output, with the name shown.
-TAB_PANELS = {
-    ids.TAB_GROWTH: ((ids.GROWTH_STATUS, "Growth"),),
-    ids.TAB_RETENTION: ((ids.RETENTION_STATUS, "Retention"),),
-    ids.TAB_REVENUE: ((ids.REVENUE_STATUS, "Revenue"), (ids.FUNNEL_STATUS, "Funnel")),
-    ids.TAB_EXPERIMENTS: ((ids.EXPERIMENT_ALERTS, "Experiment"),),
-}
-PANEL_OUTPUTS = tuple(output for panels in TAB_PANELS.values() for output, _ in panels)
-# app/response_cache.py marks a callback answered whole from its cache: no query ran.
-RESPONSE_CACHE_HIT = "hit"
 
 
-def cache_key(session: str, panel_output: str) -> str:
-    return f"diagnostics:{session}:{panel_output}"
+def cache_key(session: str, panel: str) -> str:
+    return f"diagnostics:{session}:{panel}"
 
 
 def session_id() -> str | None:
@@ -49,15 +39,6 @@ def session_id() -> str | None:
         return None
     value = request.cookies.get(SESSION_COOKIE, "")
     return value if SESSION_PATTERN.fullmatch(value) else None
-
-
-def requested_panel() -> str | None:
-    """The first output of the callback this request runs: it names the panel."""
-    body = request.get_json(silent=True) if has_request_context() else None
-    outputs = body.get("outputs") if isinstance(body, dict) else None
-    first = outputs[0] if isinstance(outputs, list) and outputs else outputs
-    component = first.get("id") if isinstance(first, dict) else None
-    return component if isinstance(component, str) else None
 
 
 def query_row(entry: QueryRecord) -> dict:
@@ -75,39 +56,38 @@ def query_row(entry: QueryRecord) -> dict:
     }
 
 
-def store(panel_output: str | None, rows: list[dict]) -> None:
+def store(cache, panel: str, rows: list[dict]) -> None:
     session = session_id()
-    if not session or not panel_output:
+    if cache is None or not session:
         return
     try:
-        cache.set(cache_key(session, panel_output), rows, timeout=KEEP_SECONDS)
+        cache.set(cache_key(session, panel), rows, timeout=KEEP_SECONDS)
     except Exception:  # the cache is away: no diagnostics, and the query cache warns already
         log.debug("diagnostics not stored", exc_info=True)
 
 
-def remember(records: list[QueryRecord]) -> None:
-    """Keeps the queries of the panel callback now running for this browser's diagnostics."""
-    store(requested_panel(), [query_row(entry) for entry in records])
+def remember(cache, panel: str, records: list[QueryRecord]) -> None:
+    """Keeps the queries of the panel now answering for this browser's diagnostics."""
+    store(cache, panel, [query_row(entry) for entry in records])
 
 
-def recall(session: str, tab: str | None) -> list[dict]:
-    """The queries behind the tab's panels, panel by panel; raises when the cache is away."""
-    panels = TAB_PANELS.get(tab, ())
-    stored = cache.get_many(*[cache_key(session, output) for output, _ in panels])
+def recall(cache, session: str, panels) -> list[dict]:
+    """The queries behind the panels, panel by panel; raises when the cache is away."""
+    stored = cache.get_many(*[cache_key(session, panel.name) for panel in panels])
     return [
-        {"panel": name, **row}
-        for (_, name), rows in zip(panels, stored, strict=True)
+        {"panel": panel.label, **row}
+        for panel, rows in zip(panels, stored, strict=True)
         for row in rows or ()
     ]
 
 
-def diagnostics_view(tab: str | None):
-    """The grid's rows, the folded SQL and a note."""
+def diagnostics_view(cache, panels):
+    """The grid's rows, the folded SQL and a note, for these panels."""
     session = session_id()
     if not session:
         return [], [], note("Diagnostics need cookies: this browser has no session id yet.")
     try:
-        rows = recall(session, tab)
+        rows = recall(cache, session, panels)
     except Exception:
         log.debug("diagnostics not read", exc_info=True)
         return [], [], note("Diagnostics are unavailable: the cache cannot be reached.")
@@ -121,19 +101,17 @@ def diagnostics_view(tab: str | None):
 ANSWER_CACHE_LABEL = "whole answer from the response cache: no query ran"
 
 
-def answered_from_response_cache(backend_name: str) -> None:
-    """A panel answered whole from the response cache ran no query: say so, rather than keep
-    showing the queries of the view before."""
-    panel = requested_panel()
-    if panel in PANEL_OUTPUTS:
-        store(panel, [{"label": ANSWER_CACHE_LABEL, "backend": backend_name, "cache": "hit"}])
+def register(app, context, panels) -> None:
+    cache, by_status = context.cache, {panel.status_id: panel for panel in panels}
 
-
-def register(app, backend, config) -> None:
     @app.server.after_request
     def give_session_id(response: Response) -> Response:
-        if g.get("response_cache") == RESPONSE_CACHE_HIT:
-            answered_from_response_cache(backend.name)
+        callback = dash_request.current()
+        panel = by_status.get(callback.first_output) if callback else None
+        if panel is not None and callback.answered_from_cache:
+            # No query ran: say so, rather than keep showing the queries of the view before.
+            store(cache, panel.name, [{"label": ANSWER_CACHE_LABEL,
+                                       "backend": context.backend.name, "cache": "hit"}])
         if response.mimetype == "text/html" and not session_id():
             response.set_cookie(SESSION_COOKIE, secrets.token_urlsafe(24), httponly=True,
                                 samesite="Lax", secure=request.is_secure)
@@ -148,7 +126,7 @@ def register(app, backend, config) -> None:
         Input(ids.DIAGNOSTICS_COLLAPSE, "is_open"),
         Input(ids.VIEW_TABS, "active_tab"),
         # A panel's first output is set whenever it answers, changed or not.
-        *[Input(output, "children") for output in PANEL_OUTPUTS],
+        *[Input(panel.status_id, "children") for panel in panels],
     )
 
     @app.callback(
@@ -161,5 +139,5 @@ def register(app, backend, config) -> None:
     def show_diagnostics(request):
         if not isinstance(request, dict):
             return no_update, no_update, no_update
-        return diagnostics_view(request.get("tab"))
-
+        tab = request.get("tab")
+        return diagnostics_view(cache, [panel for panel in panels if panel.tab == tab])

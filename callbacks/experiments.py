@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
-from callbacks.buttons import export_grid_on_click
-from callbacks.guard import guarded
-from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
+from callbacks.panel import Panel
 from layouts import experiment_charts, ids
+from layouts import experiments as layout
 from layouts.charts import empty_figure
 from queries.errors import ParameterError
 from queries.experiment_stats import users_per_arm
 from queries.experiments import (
     ExperimentQuery,
-    parse_declared,
     run_experiment,
     srm_explanation,
     verdict_lines,
 )
 from queries.filters import ACTIVITY_COLUMN
 
-OUTPUTS = 8
+
+@dataclass(frozen=True)
+class ExperimentRequest:
+    query: ExperimentQuery
+    planned_effect: object
 
 
-def experiment_query(filter_values, experiment, conversion_event, control, window_days):
-    view = growth_query(*filter_values)
+def experiment_query(view, experiment, conversion_event, control, window_days):
     try:
         window = float(window_days) if window_days not in (None, "") else None
     except (TypeError, ValueError):
@@ -34,6 +37,18 @@ def experiment_query(filter_values, experiment, conversion_event, control, windo
         experiment, conversion_event or "purchase", control, view.start, view.end, window,
         view.segment.with_values(ACTIVITY_COLUMN, []),
     )
+
+
+def parse(view, controls, _context) -> ExperimentRequest | None:
+    if not controls.get("experiment"):
+        return None
+    query = experiment_query(view, controls["experiment"], controls.get("conversion_event"),
+                             controls.get("control"), controls.get("window_days"))
+    return ExperimentRequest(query, controls.get("planned_effect"))
+
+
+def compute(context, request: ExperimentRequest):
+    return run_experiment(context.backend, request.query, context.declared)
 
 
 def alerts(result):
@@ -81,65 +96,28 @@ def plan_text(result, relative_effect) -> str:
     return f"Users needed per variant to detect a {effect:.1%} relative lift: {needed:,}."
 
 
-def render(result, planned_effect):
+def render(result, request: ExperimentRequest) -> dict:
     rows = result.table.astype(object).where(result.table.notna(), None).to_dict("records")
-    variants = list(result.table["variant"])
-    return (
-        alerts(result),
-        verdict(result),
-        experiment_charts.lift_figure(result.table),
-        experiment_charts.cumulative_figure(result.daily, result.control),
-        power_text(result),
-        plan_text(result, planned_effect),
-        rows,
-        variants,
-    )
+    return {
+        "alerts": alerts(result),
+        "verdict": verdict(result),
+        "lift_chart": experiment_charts.lift_figure(result.table),
+        "cumulative_chart": experiment_charts.cumulative_figure(result.daily, result.control),
+        "power": power_text(result),
+        "plan": plan_text(result, request.planned_effect),
+        "grid_rows": rows,
+        "control_options": list(result.table["variant"]),
+    }
 
 
-def failure(card, message: str):
+def failure(status, message: str) -> dict:
     figure = empty_figure(message, height=300)
-    return card, None, figure, figure, "", "", [], no_update
+    return {"alerts": status, "verdict": None, "lift_chart": figure, "cumulative_chart": figure,
+            "power": "", "plan": "", "grid_rows": [], "control_options": no_update}
 
 
-def register(app, backend, config) -> None:
-    declared = parse_declared(config.experiments)
-
-    @app.callback(
-        Output(ids.EXPERIMENT_ALERTS, "children"),
-        Output(ids.EXPERIMENT_VERDICT, "children"),
-        Output(ids.EXPERIMENT_LIFT_CHART, "figure"),
-        Output(ids.EXPERIMENT_CUMULATIVE_CHART, "figure"),
-        Output(ids.EXPERIMENT_POWER, "children"),
-        Output(ids.EXPERIMENT_PLAN, "children"),
-        Output(ids.EXPERIMENT_GRID, "rowData"),
-        Output(ids.EXPERIMENT_CONTROL, "options"),
-        *drawn_on_request(app, ids.EXPERIMENT_REQUEST, [
-            *filter_bar_inputs(),
-            Input(ids.EXPERIMENT, "value"),
-            Input(ids.EXPERIMENT_CONVERSION_EVENT, "value"),
-            Input(ids.EXPERIMENT_CONTROL, "value"),
-            Input(ids.EXPERIMENT_WINDOW_DAYS, "value"),
-            Input(ids.EXPERIMENT_PLANNED_EFFECT, "value"),
-        ]),
-        prevent_initial_call=True,
-    )
-    def update_experiment(_request, grain, start, end, activity, segment_values, segment_ids,
-                          experiment, conversion_event, control, window_days, planned_effect):
-        if not experiment:
-            return (no_update,) * OUTPUTS
-        filter_values = (grain, start, end, activity, segment_values, segment_ids)
-        try:
-            query = experiment_query(filter_values, experiment, conversion_event, control,
-                                     window_days)
-            return guarded(
-                "The experiment",
-                lambda: render(run_experiment(backend, query, declared), planned_effect),
-                failure,
-            )
-        except ParameterError as error:
-            if "start date" in str(error):
-                return (no_update,) * OUTPUTS  # the filter bar explains what to fix
-            return failure(dbc.Alert(str(error), color="warning"), str(error))
+def register_control_reset(app) -> None:
+    """Another experiment has other variants: its control is chosen afresh."""
 
     @app.callback(
         Output(ids.EXPERIMENT_CONTROL, "value"),
@@ -150,4 +128,35 @@ def register(app, backend, config) -> None:
     def reset_control(_experiment, _control):
         return None
 
-    export_grid_on_click(app, ids.EXPERIMENT_EXPORT, ids.EXPERIMENT_GRID)
+
+PANEL = Panel(
+    name="experiment",
+    label="Experiment",
+    title="The experiment",
+    tab=ids.TAB_EXPERIMENTS,
+    layout=lambda options: layout.panel(options.experiments, options.filters.event_types),
+    outputs={
+        "alerts": (ids.EXPERIMENT_ALERTS, "children"),
+        "verdict": (ids.EXPERIMENT_VERDICT, "children"),
+        "lift_chart": (ids.EXPERIMENT_LIFT_CHART, "figure"),
+        "cumulative_chart": (ids.EXPERIMENT_CUMULATIVE_CHART, "figure"),
+        "power": (ids.EXPERIMENT_POWER, "children"),
+        "plan": (ids.EXPERIMENT_PLAN, "children"),
+        "grid_rows": (ids.EXPERIMENT_GRID, "rowData"),
+        "control_options": (ids.EXPERIMENT_CONTROL, "options"),
+    },
+    controls={
+        "experiment": (ids.EXPERIMENT, "value"),
+        "conversion_event": (ids.EXPERIMENT_CONVERSION_EVENT, "value"),
+        "control": (ids.EXPERIMENT_CONTROL, "value"),
+        "window_days": (ids.EXPERIMENT_WINDOW_DAYS, "value"),
+        "planned_effect": (ids.EXPERIMENT_PLANNED_EFFECT, "value"),
+    },
+    parse=parse,
+    compute=compute,
+    render=render,
+    failure=failure,
+    url_fields={"experiment": "experiment"},
+    exports={ids.EXPERIMENT_EXPORT: ids.EXPERIMENT_GRID},
+    extra_callbacks=register_control_reset,
+)

@@ -7,19 +7,21 @@ import datetime as dt
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, no_update
 
-from callbacks.view_state import filter_bar_inputs, growth_query
+from callbacks.view_state import FILTER_BAR, FILTER_BAR_IDS, view_from_filter_bar
 from layouts import ids
 from queries.errors import ParameterError
 
 
-def register(app, backend, config) -> None:
+def register(app) -> None:
     @app.callback(
-        Output(ids.FILTER_MESSAGE, "children"),
-        *filter_bar_inputs(),
+        output=Output(ids.FILTER_MESSAGE, "children"),
+        inputs={"values": {name: Input(*dependency) for name, dependency in FILTER_BAR.items()}},
+        state={"dropdowns": {name: State(*dependency)
+                             for name, dependency in FILTER_BAR_IDS.items()}},
     )
-    def show_filter_message(grain, start, end, activity, segment_values, segment_ids):
+    def show_filter_message(values, dropdowns):
         try:
-            growth_query(grain, start, end, activity, segment_values, segment_ids)
+            view_from_filter_bar(values | dropdowns)
         except ParameterError as error:
             return dbc.Alert(str(error), color="warning", className="py-2 mb-0")
         return None

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, no_update
+from dataclasses import dataclass
 
-from callbacks.buttons import export_grid_on_click
-from callbacks.guard import guarded
-from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
+import pandas as pd
+
+from callbacks.panel import Panel
 from layouts import ids, revenue_charts
+from layouts import revenue as layout
 from layouts.charts import empty_figure
-from layouts.components import empty_state
 from queries.errors import ParameterError
 from queries.filters import ACTIVITY_COLUMN
 from queries.funnel import FunnelQuery, funnel_breakdown, funnel_table
 
 
-def funnel_query(filter_values, steps, window_days, breakdown) -> FunnelQuery:
-    view = growth_query(*filter_values)
+@dataclass(frozen=True)
+class FunnelResult:
+    overall: pd.DataFrame
+    by_segment: pd.DataFrame | None
+
+
+def funnel_query(view, steps, window_days, breakdown) -> FunnelQuery:
     try:
         window = float(window_days)
     except (TypeError, ValueError):
@@ -26,51 +31,60 @@ def funnel_query(filter_values, steps, window_days, breakdown) -> FunnelQuery:
     return FunnelQuery(tuple(steps or ()), window, view.start, view.end, segment, breakdown)
 
 
+def parse(view, controls, _context) -> FunnelQuery:
+    return funnel_query(view, controls.get("steps"), controls.get("window_days"),
+                        controls.get("breakdown"))
+
+
+def compute(context, query: FunnelQuery) -> FunnelResult:
+    overall = funnel_table(context.backend, query)
+    by_segment = funnel_breakdown(context.backend, query) if query.breakdown else None
+    return FunnelResult(overall, by_segment)
+
+
 def rows(table) -> list[dict]:
     return table.astype(object).where(table.notna(), None).to_dict("records")
 
 
-def render(backend, query: FunnelQuery):
-    overall = funnel_table(backend, query)
-    by_segment = funnel_breakdown(backend, query) if query.breakdown else None
-    table = overall.assign(segment_value="all")
-    grid = rows(table) + (rows(by_segment) if by_segment is not None else [])
-    return (
-        None,
-        revenue_charts.funnel_figure(overall),
-        revenue_charts.funnel_breakdown_figure(by_segment if by_segment is not None else table),
-        grid,
-    )
+def render(result: FunnelResult, _query: FunnelQuery) -> dict:
+    table = result.overall.assign(segment_value="all")
+    by_segment = result.by_segment
+    return {
+        "status": None,
+        "chart": revenue_charts.funnel_figure(result.overall),
+        "breakdown_chart": revenue_charts.funnel_breakdown_figure(
+            by_segment if by_segment is not None else table),
+        "grid_rows": rows(table) + (rows(by_segment) if by_segment is not None else []),
+    }
 
 
-def failure(card, message: str):
-    return card, empty_figure(message), empty_figure(message), []
+def failure(status, message: str) -> dict:
+    return {"status": status, "chart": empty_figure(message),
+            "breakdown_chart": empty_figure(message), "grid_rows": []}
 
 
-def register(app, backend, config) -> None:
-    @app.callback(
-        Output(ids.FUNNEL_STATUS, "children"),
-        Output(ids.FUNNEL_CHART, "figure"),
-        Output(ids.FUNNEL_BREAKDOWN_CHART, "figure"),
-        Output(ids.FUNNEL_GRID, "rowData"),
-        *drawn_on_request(app, ids.FUNNEL_REQUEST, [
-            *filter_bar_inputs(),
-            Input(ids.FUNNEL_STEPS, "value"),
-            Input(ids.FUNNEL_WINDOW_DAYS, "value"),
-            Input(ids.FUNNEL_BREAKDOWN, "value"),
-        ]),
-        prevent_initial_call=True,
-    )
-    def update_funnel(_request, grain, start, end, activity, segment_values, segment_ids,
-                      steps, window_days, breakdown):
-        filter_values = (grain, start, end, activity, segment_values, segment_ids)
-        try:
-            query = funnel_query(filter_values, steps, window_days, breakdown)
-        except ParameterError as error:
-            if "start date" in str(error):
-                return (no_update,) * 4  # the filter bar explains what to fix
-            message = str(error)
-            return empty_state(message), empty_figure(message), empty_figure(message), []
-        return guarded("The funnel", lambda: render(backend, query), failure)
-
-    export_grid_on_click(app, ids.FUNNEL_EXPORT, ids.FUNNEL_GRID)
+PANEL = Panel(
+    name="funnel",
+    label="Funnel",
+    title="The funnel",
+    tab=ids.TAB_REVENUE,
+    layout=lambda options: layout.funnel_section(options.filters.event_types,
+                                                 list(options.filters.segments)),
+    outputs={
+        "status": (ids.FUNNEL_STATUS, "children"),
+        "chart": (ids.FUNNEL_CHART, "figure"),
+        "breakdown_chart": (ids.FUNNEL_BREAKDOWN_CHART, "figure"),
+        "grid_rows": (ids.FUNNEL_GRID, "rowData"),
+    },
+    controls={
+        "steps": (ids.FUNNEL_STEPS, "value"),
+        "window_days": (ids.FUNNEL_WINDOW_DAYS, "value"),
+        "breakdown": (ids.FUNNEL_BREAKDOWN, "value"),
+    },
+    parse=parse,
+    compute=compute,
+    render=render,
+    failure=failure,
+    url_fields={"funnel_steps": "steps"},
+    exports={ids.FUNNEL_EXPORT: ids.FUNNEL_GRID},
+)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
-from dash import Output, no_update
+from dataclasses import dataclass
 
-from callbacks.buttons import export_grid_on_click
-from callbacks.guard import guarded
-from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import no_update
+
+from callbacks.panel import Panel
 from layouts import charts, ids
+from layouts import growth as layout
 from layouts.components import empty_state, kpi_card
-from layouts.growth import metric_chart_cards
-from queries.errors import ParameterError
-from queries.growth import growth_table, latest_complete_kpis
+from queries.growth import GrowthQuery, growth_table, latest_complete_kpis
 from queries.periods import Grain
 
 PERIOD_NOUN = {Grain.DAY: "Day", Grain.WEEK: "Week of", Grain.MONTH: "Month of"}
+NO_ACTIVITY = "No activity in this date range and segment. Widen the range or filters."
+
+
+@dataclass(frozen=True)
+class GrowthResult:
+    table: pd.DataFrame
 
 
 def period_label(grain: Grain, start) -> str:
@@ -35,54 +41,61 @@ def incomplete_note(table, grain: Grain):
     )
 
 
-def render(table, query):
-    grain = query.grain.value
+def parse(view: GrowthQuery, _controls, _context) -> GrowthQuery:
+    return view
+
+
+def compute(context, query: GrowthQuery) -> GrowthResult:
+    return GrowthResult(growth_table(context.backend, query))
+
+
+def has_activity(table: pd.DataFrame) -> bool:
+    return not table.empty and (table["active_users"].any() or table["churned_users"].any())
+
+
+def render(result: GrowthResult, query: GrowthQuery) -> dict:
+    table, grain = result.table, query.grain.value
+    if not has_activity(table):
+        return failure(empty_state(NO_ACTIVITY), NO_ACTIVITY)
     grid_rows = table.assign(period_start=table["period_start"].astype(str))
     grid_rows = grid_rows.astype(object).where(grid_rows.notna(), None).to_dict("records")
     kpis = latest_complete_kpis(table)
     cards = [kpi_card(k, period_label(query.grain, k.period_start)) for k in kpis]
     if not kpis:
         cards = [dbc.Col(empty_state("No complete period in this range yet."))]
-    return (
-        incomplete_note(table, query.grain),
-        cards,
-        charts.combined_figure(table, grain),
-        metric_chart_cards(charts.metric_figures(table, grain)),
-        grid_rows,
-        {"fileName": f"growth_{grain}.csv",
-         "processCellCallback": {"function": "neutraliseFormula(params)"}},
-    )
+    return {
+        "status": incomplete_note(table, query.grain),
+        "kpis": cards,
+        "combined": charts.combined_figure(table, grain),
+        "metric_charts": layout.metric_chart_cards(charts.metric_figures(table, grain)),
+        "grid_rows": grid_rows,
+        "export": {"fileName": f"growth_{grain}.csv",
+                   "processCellCallback": {"function": "neutraliseFormula(params)"}},
+    }
 
 
-def render_growth(backend, query):
-    table = growth_table(backend, query)
-    if table.empty or (not table["active_users"].any() and not table["churned_users"].any()):
-        message = "No activity in this date range and segment. Widen the range or filters."
-        return failure(empty_state(message), message)
-    return render(table, query)
+def failure(status, message: str) -> dict:
+    return {"status": status, "kpis": [], "combined": charts.empty_figure(message),
+            "metric_charts": [], "grid_rows": [], "export": no_update}
 
 
-def failure(status, message: str):
-    empty = charts.empty_figure(message)
-    return status, [], empty, [], [], no_update
-
-
-def register(app, backend, config) -> None:
-    @app.callback(
-        Output(ids.GROWTH_STATUS, "children"),
-        Output(ids.GROWTH_KPIS, "children"),
-        Output(ids.GROWTH_COMBINED_CHART, "figure"),
-        Output(ids.GROWTH_METRIC_CHARTS, "children"),
-        Output(ids.GROWTH_GRID, "rowData"),
-        Output(ids.GROWTH_GRID, "csvExportParams"),
-        *drawn_on_request(app, ids.GROWTH_REQUEST, filter_bar_inputs()),
-        prevent_initial_call=True,
-    )
-    def update_growth(_request, grain, start, end, activity, segment_values, segment_ids):
-        try:
-            query = growth_query(grain, start, end, activity, segment_values, segment_ids)
-        except ParameterError:
-            return (no_update,) * 6  # the filter bar explains what to fix
-        return guarded("Growth data", lambda: render_growth(backend, query), failure)
-
-    export_grid_on_click(app, ids.GROWTH_EXPORT, ids.GROWTH_GRID)
+PANEL = Panel(
+    name="growth",
+    label="Growth",
+    title="Growth data",
+    tab=ids.TAB_GROWTH,
+    layout=lambda _options: layout.panel(),
+    outputs={
+        "status": (ids.GROWTH_STATUS, "children"),
+        "kpis": (ids.GROWTH_KPIS, "children"),
+        "combined": (ids.GROWTH_COMBINED_CHART, "figure"),
+        "metric_charts": (ids.GROWTH_METRIC_CHARTS, "children"),
+        "grid_rows": (ids.GROWTH_GRID, "rowData"),
+        "export": (ids.GROWTH_GRID, "csvExportParams"),
+    },
+    parse=parse,
+    compute=compute,
+    render=render,
+    failure=failure,
+    exports={ids.GROWTH_EXPORT: ids.GROWTH_GRID},
+)

@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 
-from dash import Input, Output, State, no_update
+import pandas as pd
+from dash import Input, Output, no_update
 
-from callbacks.buttons import export_grid_on_click
-from callbacks.guard import guarded
-from callbacks.view_state import (
-    drawn_on_request,
-    filter_bar_inputs,
-    growth_query,
-    parse_date,
-)
+from callbacks.panel import Panel
+from callbacks.view_state import parse_date
 from layouts import ids, retention_charts
+from layouts import retention as layout
 from layouts.charts import empty_figure
 from layouts.components import empty_state
-from layouts.retention import grid_columns
-from queries.errors import ParameterError
 from queries.periods import Grain
 from queries.retention import RetentionMode, RetentionQuery, retention_table, weighted_average
 
 DEFAULT_PERIODS = {Grain.DAY: 30, Grain.WEEK: 26, Grain.MONTH: 24}
 MAX_HEATMAP_COHORTS = 60
+NO_COHORT = "No cohort starts in this date range and segment."
 
 
-def retention_query(
-    filter_values, mode, start_event, return_event, first_day: dt.date | None
-) -> RetentionQuery:
-    view = growth_query(*filter_values)
+@dataclass(frozen=True)
+class RetentionRequest:
+    query: RetentionQuery
+    show_counts: bool
+    max_periods: int
+    overlay: list | None
+
+
+def retention_query(view, mode, start_event, return_event, first_day) -> RetentionQuery:
     # The picker starts on the data's first day by default, usually mid-period: that means
     # "from the beginning", not "drop the first cohort because its period began earlier".
     start = None if view.start and first_day and view.start <= first_day else view.start
@@ -44,6 +44,20 @@ def periods_shown(value, grain: Grain) -> int:
         return max(1, int(value))
     except (TypeError, ValueError):
         return DEFAULT_PERIODS[grain]
+
+
+def parse(view, controls, _context) -> RetentionRequest:
+    query = retention_query(
+        view, controls.get("mode"), controls.get("start_event"), controls.get("return_event"),
+        parse_date(controls.get("first_day"), "First"),
+    )
+    return RetentionRequest(query, controls.get("values") == "users",
+                            periods_shown(controls.get("max_periods"), query.grain),
+                            controls.get("overlay"))
+
+
+def compute(context, request: RetentionRequest) -> pd.DataFrame:
+    return retention_table(context.backend, request.query)
 
 
 def grid_rows(table, max_periods: int, show_counts: bool) -> list[dict]:
@@ -67,73 +81,34 @@ def heatmap_note(cohorts: int):
     )
 
 
-def render(table, query: RetentionQuery, show_counts: bool, max_periods: int, overlay):
+def render(table: pd.DataFrame, request: RetentionRequest) -> dict:
+    if table.empty:
+        return failure(empty_state(NO_COHORT), NO_COHORT)
+    query, max_periods, show_counts = request.query, request.max_periods, request.show_counts
     average = weighted_average(table)
     cohorts = sorted(table["cohort_start"].unique())
     recent = table[table["cohort_start"].isin(cohorts[-MAX_HEATMAP_COHORTS:])]
     shown = min(max_periods, int(table["period_index"].max()))
-    options = [c.isoformat() for c in reversed(cohorts)]
-    return (
-        heatmap_note(len(cohorts)),
-        retention_charts.heatmap_figure(recent, average, show_counts, max_periods),
-        retention_charts.curve_figure(table, average, overlay, max_periods),
-        grid_columns(list(range(shown + 1)), show_counts),
-        grid_rows(table, max_periods, show_counts),
-        options,
-        {"fileName": f"retention_{query.grain.value}_{query.mode.value}.csv",
-         "processCellCallback": {"function": "neutraliseFormula(params)"}},
-    )
+    return {
+        "status": heatmap_note(len(cohorts)),
+        "heatmap": retention_charts.heatmap_figure(recent, average, show_counts, max_periods),
+        "curve": retention_charts.curve_figure(table, average, request.overlay, max_periods),
+        "grid_columns": layout.grid_columns(list(range(shown + 1)), show_counts),
+        "grid_rows": grid_rows(table, max_periods, show_counts),
+        "overlay_options": [c.isoformat() for c in reversed(cohorts)],
+        "export": {"fileName": f"retention_{query.grain.value}_{query.mode.value}.csv",
+                   "processCellCallback": {"function": "neutraliseFormula(params)"}},
+    }
 
 
-def render_retention(backend, query, show_counts: bool, max_periods: int, overlay):
-    table = retention_table(backend, query)
-    if table.empty:
-        message = "No cohort starts in this date range and segment."
-        return failure(empty_state(message), message)
-    return render(table, query, show_counts, max_periods, overlay)
-
-
-def failure(status, message: str):
+def failure(status, message: str) -> dict:
     empty = empty_figure(message)
-    return status, empty, empty, [], [], [], no_update
+    return {"status": status, "heatmap": empty, "curve": empty, "grid_columns": [],
+            "grid_rows": [], "overlay_options": [], "export": no_update}
 
 
-def register(app, backend, config) -> None:
-    @app.callback(
-        Output(ids.RETENTION_STATUS, "children"),
-        Output(ids.RETENTION_HEATMAP, "figure"),
-        Output(ids.RETENTION_CURVE, "figure"),
-        Output(ids.RETENTION_GRID, "columnDefs"),
-        Output(ids.RETENTION_GRID, "rowData"),
-        Output(ids.RETENTION_OVERLAY, "options"),
-        Output(ids.RETENTION_GRID, "csvExportParams"),
-        *drawn_on_request(app, ids.RETENTION_REQUEST, [
-            *filter_bar_inputs(),
-            Input(ids.RETENTION_MODE, "value"),
-            Input(ids.RETENTION_VALUES, "value"),
-            Input(ids.RETENTION_START_EVENT, "value"),
-            Input(ids.RETENTION_RETURN_EVENT, "value"),
-            Input(ids.RETENTION_MAX_PERIODS, "value"),
-            Input(ids.RETENTION_OVERLAY, "value"),
-        ]),
-        State(ids.DATE_RANGE, "min_date_allowed"),
-        prevent_initial_call=True,
-    )
-    def update_retention(_request, grain, start, end, activity, segment_values, segment_ids,
-                         mode, values, start_event, return_event, max_periods, overlay,
-                         first_day):
-        filter_values = (grain, start, end, activity, segment_values, segment_ids)
-        try:
-            first = parse_date(first_day, "First")
-            query = retention_query(filter_values, mode, start_event, return_event, first)
-        except ParameterError:
-            return (no_update,) * 7  # the filter bar explains what to fix
-        shown = periods_shown(max_periods, query.grain)
-        return guarded(
-            "Retention",
-            lambda: render_retention(backend, query, values == "users", shown, overlay),
-            failure,
-        )
+def register_period_default(app) -> None:
+    """"Periods shown" follows the grain until someone sets it."""
 
     @app.callback(
         Output(ids.RETENTION_MAX_PERIODS, "value"),
@@ -142,4 +117,36 @@ def register(app, backend, config) -> None:
     def default_periods_for_grain(grain):
         return DEFAULT_PERIODS[Grain.parse(grain or "week")]
 
-    export_grid_on_click(app, ids.RETENTION_EXPORT, ids.RETENTION_GRID)
+
+PANEL = Panel(
+    name="retention",
+    label="Retention",
+    title="Retention",
+    tab=ids.TAB_RETENTION,
+    layout=lambda options: layout.panel(options.filters.event_types),
+    outputs={
+        "status": (ids.RETENTION_STATUS, "children"),
+        "heatmap": (ids.RETENTION_HEATMAP, "figure"),
+        "curve": (ids.RETENTION_CURVE, "figure"),
+        "grid_columns": (ids.RETENTION_GRID, "columnDefs"),
+        "grid_rows": (ids.RETENTION_GRID, "rowData"),
+        "overlay_options": (ids.RETENTION_OVERLAY, "options"),
+        "export": (ids.RETENTION_GRID, "csvExportParams"),
+    },
+    controls={
+        "mode": (ids.RETENTION_MODE, "value"),
+        "values": (ids.RETENTION_VALUES, "value"),
+        "start_event": (ids.RETENTION_START_EVENT, "value"),
+        "return_event": (ids.RETENTION_RETURN_EVENT, "value"),
+        "max_periods": (ids.RETENTION_MAX_PERIODS, "value"),
+        "overlay": (ids.RETENTION_OVERLAY, "value"),
+    },
+    state={"first_day": (ids.DATE_RANGE, "min_date_allowed")},
+    parse=parse,
+    compute=compute,
+    render=render,
+    failure=failure,
+    url_fields={"retention_mode": "mode"},
+    exports={ids.RETENTION_EXPORT: ids.RETENTION_GRID},
+    extra_callbacks=register_period_default,
+)

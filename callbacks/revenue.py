@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, no_update
+import pandas as pd
 
-from callbacks.buttons import export_grid_on_click
-from callbacks.guard import guarded
-from callbacks.view_state import drawn_on_request, filter_bar_inputs, growth_query
+from callbacks.panel import Panel
 from layouts import ids, revenue_charts
+from layouts import revenue as layout
 from layouts.charts import empty_figure
-from layouts.components import empty_state, money, whole, window_card
+from layouts.components import empty_state
 from queries.bounds import data_bounds
-from queries.errors import ParameterError
 from queries.periods import Grain, first_incomplete_period, period_index, period_start
 from queries.revenue import (
     RevenueQuery,
@@ -24,22 +22,22 @@ from queries.revenue import (
     revenue_window,
 )
 
+NO_EVENTS = "No events in this date range and segment."
 
-def window_cards(comparison: WindowComparison) -> list:
-    metrics = [
-        ("revenue", "Revenue", comparison.revenue, comparison.previous_revenue, money,
-         "Sum of revenue over events in the window."),
-        ("orders", "Orders", comparison.orders, comparison.previous_orders, whole,
-         "Events with a revenue value."),
-        ("aov", "Average order value", comparison.aov, comparison.previous_aov, money,
-         "Revenue / orders."),
-        ("paying_users", "Paying users", comparison.paying_users,
-         comparison.previous_paying_users, whole, "Distinct users with at least one order."),
-    ]
-    return [
-        window_card(label, current, previous, formatter, definition, ids.window_card(metric))
-        for metric, label, current, previous, formatter, definition in metrics
-    ]
+
+@dataclass(frozen=True)
+class RevenueRequest:
+    query: RevenueQuery
+    breakdown_column: str | None
+    overlay_previous: bool
+
+
+@dataclass(frozen=True)
+class RevenueResult:
+    trend: pd.DataFrame
+    comparison: WindowComparison | None = None
+    daily: pd.DataFrame | None = None
+    breakdown: pd.DataFrame | None = None
 
 
 def partial_window_notes(comparison: WindowComparison, grain: Grain) -> list[str]:
@@ -69,54 +67,67 @@ def status(notes: list[str]):
                      className="py-2 small revenue-partial-note")
 
 
-def render(backend, query: RevenueQuery, breakdown_column, overlay_previous):
+def parse(view, controls, _context) -> RevenueRequest:
+    return RevenueRequest(RevenueQuery(view.grain, view.start, view.end, view.segment),
+                          controls.get("breakdown"), bool(controls.get("overlay_previous")))
+
+
+def compute(context, request: RevenueRequest) -> RevenueResult:
+    backend, query = context.backend, request.query
     trend = revenue_trend(backend, query)
     if trend.empty or not trend["active_users"].any():
-        message = "No events in this date range and segment."
-        return empty_state(message), [], empty_figure(message), empty_figure(message), []
+        return RevenueResult(trend)
     bounds = data_bounds(backend)
     start, end = query.start or bounds.first_day, query.end or bounds.last_day
     comparison = revenue_window(backend, start, end, query.segment)
-    daily_query = replace(query, grain=Grain.DAY, start=comparison.previous_start, end=end)
-    daily = revenue_trend(backend, daily_query)
-    breakdown = revenue_breakdown(backend, query, breakdown_column) if breakdown_column else None
+    daily = revenue_trend(backend, replace(query, grain=Grain.DAY,
+                                           start=comparison.previous_start, end=end))
+    breakdown = (revenue_breakdown(backend, query, request.breakdown_column)
+                 if request.breakdown_column else None)
+    return RevenueResult(trend, comparison, daily, breakdown)
+
+
+def render(result: RevenueResult, request: RevenueRequest) -> dict:
+    if result.comparison is None:
+        return failure(empty_state(NO_EVENTS), NO_EVENTS)
+    trend, comparison = result.trend, result.comparison
     grid = trend.assign(period_start=trend["period_start"].astype(str))
-    return (
-        status(partial_window_notes(comparison, query.grain)),
-        window_cards(comparison),
-        revenue_charts.trend_figure(trend, breakdown, query.grain.value),
-        revenue_charts.window_figure(daily, comparison, overlay_previous),
-        grid.astype(object).where(grid.notna(), None).to_dict("records"),
-    )
+    return {
+        "status": status(partial_window_notes(comparison, request.query.grain)),
+        "kpis": layout.window_cards(comparison),
+        "trend": revenue_charts.trend_figure(trend, result.breakdown,
+                                             request.query.grain.value),
+        "window_chart": revenue_charts.window_figure(result.daily, comparison,
+                                                     request.overlay_previous),
+        "grid_rows": grid.astype(object).where(grid.notna(), None).to_dict("records"),
+    }
 
 
-def failure(card, message: str):
-    return card, [], empty_figure(message), empty_figure(message), []
+def failure(status_line, message: str) -> dict:
+    return {"status": status_line, "kpis": [], "trend": empty_figure(message),
+            "window_chart": empty_figure(message), "grid_rows": []}
 
 
-def register(app, backend, config) -> None:
-    @app.callback(
-        Output(ids.REVENUE_STATUS, "children"),
-        Output(ids.REVENUE_KPIS, "children"),
-        Output(ids.REVENUE_TREND, "figure"),
-        Output(ids.REVENUE_WINDOW_CHART, "figure"),
-        Output(ids.REVENUE_GRID, "rowData"),
-        *drawn_on_request(app, ids.REVENUE_REQUEST, [
-            *filter_bar_inputs(),
-            Input(ids.REVENUE_BREAKDOWN, "value"),
-            Input(ids.REVENUE_OVERLAY_PREVIOUS, "value"),
-        ]),
-        prevent_initial_call=True,
-    )
-    def update_revenue(_request, grain, start, end, activity, segment_values, segment_ids,
-                       breakdown, overlay_previous):
-        try:
-            view = growth_query(grain, start, end, activity, segment_values, segment_ids)
-            query = RevenueQuery(view.grain, view.start, view.end, view.segment)
-        except ParameterError:
-            return (no_update,) * 5  # the filter bar explains what to fix
-        return guarded(
-            "Revenue", lambda: render(backend, query, breakdown, bool(overlay_previous)), failure
-        )
-
-    export_grid_on_click(app, ids.REVENUE_EXPORT, ids.REVENUE_GRID)
+PANEL = Panel(
+    name="revenue",
+    label="Revenue",
+    title="Revenue",
+    tab=ids.TAB_REVENUE,
+    layout=lambda options: layout.revenue_section(list(options.filters.segments)),
+    outputs={
+        "status": (ids.REVENUE_STATUS, "children"),
+        "kpis": (ids.REVENUE_KPIS, "children"),
+        "trend": (ids.REVENUE_TREND, "figure"),
+        "window_chart": (ids.REVENUE_WINDOW_CHART, "figure"),
+        "grid_rows": (ids.REVENUE_GRID, "rowData"),
+    },
+    controls={
+        "breakdown": (ids.REVENUE_BREAKDOWN, "value"),
+        "overlay_previous": (ids.REVENUE_OVERLAY_PREVIOUS, "value"),
+    },
+    parse=parse,
+    compute=compute,
+    render=render,
+    failure=failure,
+    exports={ids.REVENUE_EXPORT: ids.REVENUE_GRID},
+)

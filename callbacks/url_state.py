@@ -177,7 +177,7 @@ def filters_of(expressions, segments: Mapping[str, Sequence[str]], default: Filt
 
 
 def from_controls(values: Mapping, segment_ids: Sequence[dict]) -> ViewState:
-    """The view the page's controls show (values keyed like CONTROLS)."""
+    """The view the page's controls show (values keyed like url_controls())."""
     segment_values = values.get("segments") or [None] * len(segment_ids)
     filters = tuple(
         (component["column"], tuple(chosen))
@@ -194,7 +194,7 @@ def from_controls(values: Mapping, segment_ids: Sequence[dict]) -> ViewState:
 
 
 def to_controls(state: ViewState, segment_ids: Sequence[dict]) -> dict:
-    """The controls' values (keyed like CONTROLS) that show the view."""
+    """The controls' values (keyed like url_controls()) that show the view."""
     chosen = dict(state.filters)
     return {
         "tab": state.tab, "grain": state.grain, "start": state.start, "end": state.end,
@@ -220,17 +220,25 @@ def option_values(options) -> tuple[str, ...]:
 
 # ---- Dash wiring ----
 
-CONTROLS = {
+# The filter bar's controls by their field in ViewState; the panels add theirs (url_fields).
+FILTER_CONTROLS = {
     "tab": (ids.VIEW_TABS, "active_tab"),
     "grain": (ids.GRAIN, "value"),
     "start": (ids.DATE_RANGE, "start_date"),
     "end": (ids.DATE_RANGE, "end_date"),
     "activity": (ids.ACTIVITY_EVENTS, "value"),
     "segments": (ids.segment_filter(ALL), "value"),
-    "experiment": (ids.EXPERIMENT, "value"),
-    "retention_mode": (ids.RETENTION_MODE, "value"),
-    "funnel_steps": (ids.FUNNEL_STEPS, "value"),
 }
+
+
+def url_controls(panels) -> dict:
+    """(component id, property) of every control a link carries, by its ViewState field."""
+    controls = dict(FILTER_CONTROLS)
+    for panel in panels:
+        controls |= {name: panel.controls[control] for name, control in panel.url_fields.items()}
+    return controls
+
+
 # The quick ranges (callbacks/filters.py) set the dates too.
 SHARED_OUTPUTS = ("start", "end")
 
@@ -238,7 +246,7 @@ SHARED_OUTPUTS = ("start", "end")
 def changed_only(wanted: dict, current: dict) -> dict:
     """Only changed controls are set: setting one re-runs the panels that read it."""
     answer = {name: no_update if wanted[name] == current[name] else wanted[name]
-              for name in CONTROLS}
+              for name in wanted}
     answer["segments"] = [no_update if value == now else value
                           for value, now in zip(wanted["segments"], current["segments"],
                                                 strict=True)]
@@ -255,7 +263,8 @@ def problems_alert(problems: list[str]):
     )
 
 
-def register(app, backend, config) -> None:
+def register(app, panels) -> None:
+    controls = url_controls(panels)
     # One callback holds both directions (Dash does not re-run a callback for the values it set
     # itself), so a restore from the URL pushes no history entry and cannot loop.
     @app.callback(
@@ -264,11 +273,11 @@ def register(app, backend, config) -> None:
             "message": Output(ids.URL_MESSAGE, "children"),
             "defaults": Output(ids.VIEW_DEFAULTS, "data"),
             "controls": {name: Output(*target, allow_duplicate=name in SHARED_OUTPUTS)
-                         for name, target in CONTROLS.items()},
+                         for name, target in controls.items()},
         },
         inputs={
             "search": Input(ids.URL, "search"),
-            "controls": {name: Input(*target) for name, target in CONTROLS.items()},
+            "controls": {name: Input(*target) for name, target in controls.items()},
         },
         state={
             "defaults": State(ids.VIEW_DEFAULTS, "data"),

@@ -1,10 +1,11 @@
-"""Turns the shared filter bar's values into a validated query, or a message for the user."""
+"""The shared filter bar: its controls by name, and its values turned into one validated view."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
-from dash import ALL, ClientsideFunction, Input, Output, State
+from dash import ALL
 
 from layouts import ids
 from queries.errors import ParameterError
@@ -12,37 +13,17 @@ from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.growth import GrowthQuery
 from queries.periods import Grain
 
-
-def filter_bar_inputs() -> list:
-    """The filter bar's values, in the order growth_query takes them."""
-    return [
-        Input(ids.GRAIN, "value"),
-        Input(ids.DATE_RANGE, "start_date"),
-        Input(ids.DATE_RANGE, "end_date"),
-        Input(ids.ACTIVITY_EVENTS, "value"),
-        Input(ids.segment_filter(ALL), "value"),
-        State(ids.segment_filter(ALL), "id"),
-    ]
-
-
-def drawn_on_request(app, request: dict, controls: list) -> list:
-    """The dependencies of a panel callback that draws only when the browser asks.
-
-    A clientside gate (assets/panels.js) watches the panel's controls and the tabs, and sets
-    the panel's request store when its tab is open and its view changed: no request for hidden
-    panels, none for a tab opened again unchanged. The panel callback takes that store as its
-    Input (use prevent_initial_call=True), then the controls' values as States, in order.
-    """
-    app.clientside_callback(
-        ClientsideFunction("panels", "request"),
-        Output(request, "data"),
-        # All as Inputs: a clientside function gets its Inputs' values before its States'.
-        *[Input(c.component_id, c.component_property) for c in controls],
-        Input(ids.VIEW_TABS, "active_tab"),
-        State(request, "data"),
-    )
-    return [Input(request, "data"),
-            *[State(c.component_id, c.component_property) for c in controls]]
+# (component id, property) of each filter-bar value, by the name the parser reads.
+FILTER_BAR = {
+    "grain": (ids.GRAIN, "value"),
+    "start": (ids.DATE_RANGE, "start_date"),
+    "end": (ids.DATE_RANGE, "end_date"),
+    "activity": (ids.ACTIVITY_EVENTS, "value"),
+    "segment_values": (ids.segment_filter(ALL), "value"),
+}
+# Read with the values but never a reason to redraw: which column each segment dropdown is for.
+FILTER_BAR_IDS = {"segment_ids": (ids.segment_filter(ALL), "id")}
+FILTER_BAR_STATE = FILTER_BAR | FILTER_BAR_IDS
 
 
 def parse_date(value: str | None, label: str) -> dt.date | None:
@@ -54,34 +35,30 @@ def parse_date(value: str | None, label: str) -> dt.date | None:
         raise ParameterError(f"{label} date {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def segment_from_inputs(
-    activity_events: list[str] | None, segment_values: list, segment_ids: list[dict]
+def segment_from_values(
+    activity_events: list[str] | None, segment_values: list | None, segment_ids: list | None
 ) -> SegmentFilter:
     mapping = {ACTIVITY_COLUMN: activity_events or []}
-    for component_id, values in zip(segment_ids, segment_values, strict=True):
+    for component_id, values in zip(segment_ids or [], segment_values or [], strict=True):
         mapping[component_id["column"]] = values or []
     return SegmentFilter.from_mapping(mapping)
 
 
-def growth_query(
-    grain: str | None,
-    start_date: str | None,
-    end_date: str | None,
-    activity_events: list[str] | None,
-    segment_values: list,
-    segment_ids: list[dict],
-) -> GrowthQuery:
-    """Raises ParameterError with a message fit for the page."""
+def view_from_filter_bar(values: Mapping) -> GrowthQuery:
+    """The view the filter bar shows (values keyed like FILTER_BAR_STATE).
+
+    Raises ParameterError with a message fit for the page."""
     try:
-        parsed_grain = Grain.parse(grain or Grain.WEEK.value)
+        grain = Grain.parse(values.get("grain") or Grain.WEEK.value)
     except ValueError as error:
         raise ParameterError(str(error)) from None
-    start, end = parse_date(start_date, "Start"), parse_date(end_date, "End")
+    start, end = parse_date(values.get("start"), "Start"), parse_date(values.get("end"), "End")
     if start and end and start > end:
         raise ParameterError(
             f"The start date ({start:%d %b %Y}) is after the end date ({end:%d %b %Y}):"
             " pick a start on or before the end."
         )
-    return GrowthQuery(
-        parsed_grain, start, end, segment_from_inputs(activity_events, segment_values, segment_ids)
+    segment = segment_from_values(
+        values.get("activity"), values.get("segment_values"), values.get("segment_ids")
     )
+    return GrowthQuery(grain, start, end, segment)

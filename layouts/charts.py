@@ -16,17 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.io as pio
 
-from queries.growth import METRICS, Metric
+from queries.metrics import GROWTH, KPIS, RATIO, Metric, hover
 
-COLOURS = {
-    "new_users": "#3b82f6",
-    "retained_users": "#10b981",
-    "resurrected_users": "#8b5cf6",
-    "churned_users": "#ef4444",
-    "active_users": "#334155",
-    "quick_ratio": "#f59e0b",
-    "retention_rate": "#0d9488",
-}
 INCOMPLETE_NOTE = "in progress"
 # Bars are centred on the period's first day, so the shading of a period is too.
 HALF_PERIOD = {"day": dt.timedelta(hours=12), "week": dt.timedelta(days=3.5),
@@ -146,9 +137,9 @@ def bar_opacity(table: pd.DataFrame) -> list[float]:
     return [1 if complete else 0.45 for complete in table["is_complete"]]
 
 
-def ratio_axis_top(table: pd.DataFrame) -> float:
+def ratio_axis_top(values: pd.Series) -> float:
     """Early periods have tiny churn and huge quick ratios: let the typical range fill the axis."""
-    ratios = table["quick_ratio"].dropna()
+    ratios = values.dropna()
     typical = float(ratios.quantile(0.9)) if len(ratios) else 1.0
     return max(1.05, min(typical * 1.3, float(ratios.max()) * 1.05 if len(ratios) else 1.05))
 
@@ -157,62 +148,65 @@ def combined_figure(table: pd.DataFrame, grain: str) -> dict:
     periods = PeriodAxis.of(table, grain)
     x, opacity = periods.x, periods.opacity
     bars = [
-        ("new_users", "New", True),
-        ("resurrected_users", "Resurrected", True),
-        ("retained_users", "Retained", "legendonly"),
+        (GROWTH["new_users"], True),
+        (GROWTH["resurrected_users"], True),
+        (GROWTH["retained_users"], "legendonly"),
     ]
     data = [
-        {"type": "bar", "x": x, "y": plain(table[column]), "name": label, "visible": visible,
-         "marker": {"color": COLOURS[column], "opacity": opacity}, "hovertemplate": "%{y:,}"}
-        for column, label, visible in bars
+        {"type": "bar", "x": x, "y": plain(table[metric.column]), "name": metric.label,
+         "visible": visible, "marker": {"color": metric.colour, "opacity": opacity},
+         "hovertemplate": hover("y", metric.unit)}
+        for metric, visible in bars
     ]
-    churned = plain(table["churned_users"])
+    churned_metric = GROWTH["churned_users"]
+    churned = plain(table[churned_metric.column])
     # Churn is drawn below zero; the hover shows the count.
     data.append({
         "type": "bar", "x": x, "y": [None if value is None else -value for value in churned],
-        "name": "Churned", "visible": True,
-        "marker": {"color": COLOURS["churned_users"], "opacity": opacity},
-        "customdata": churned, "hovertemplate": "%{customdata:,}",
+        "name": churned_metric.label, "visible": True,
+        "marker": {"color": churned_metric.colour, "opacity": opacity},
+        "customdata": churned, "hovertemplate": hover("customdata", churned_metric.unit),
     })
-    for column, label in (("quick_ratio", "Quick ratio"), ("retention_rate", "Retention rate")):
+    quick_ratio = GROWTH["quick_ratio"]
+    for metric in (quick_ratio, GROWTH["retention_rate"]):
         data.append({
-            "type": "scatter", "x": x, "y": plain(table[column]), "name": label, "yaxis": "y2",
-            "mode": "lines+markers", "line": {"color": COLOURS[column], "width": 2},
-            "marker": {"size": 4},
-            "hovertemplate": "%{y:.2f}" if column == "quick_ratio" else "%{y:.1%}",
+            "type": "scatter", "x": x, "y": plain(table[metric.column]), "name": metric.label,
+            "yaxis": "y2", "mode": "lines+markers", "line": {"color": metric.colour, "width": 2},
+            "marker": {"size": 4}, "hovertemplate": hover("y", metric.unit),
         })
     layout = base_layout(440, "Growth accounting") | {
         "barmode": "relative",
         "yaxis": {"title": {"text": "users"}},
+        # Both lines share this axis; it is scaled to the quick ratio and ticks like it.
         "yaxis2": {"title": {"text": "ratio"}, "overlaying": "y", "side": "right",
-                   "showgrid": False, "tickformat": ".2f",
-                   "range": [0, ratio_axis_top(table)]},
+                   "showgrid": False, "tickformat": quick_ratio.unit.d3,
+                   "range": [0, ratio_axis_top(table[quick_ratio.column])]},
     }
     return figure(data, periods.shade(layout))
 
 
 def metric_figure(table: pd.DataFrame, metric: Metric, periods: PeriodAxis) -> dict:
     y = plain(table[metric.column])
-    colour = COLOURS[metric.column]
     if metric.is_ratio:
         trace = {
             "type": "scatter", "x": periods.x, "y": y, "mode": "lines+markers",
-            "name": metric.label, "line": {"color": colour}, "marker": {"size": 4},
-            "hovertemplate": "%{y:.1%}" if metric.column == "retention_rate" else "%{y:.2f}",
+            "name": metric.label, "line": {"color": metric.colour}, "marker": {"size": 4},
+            "hovertemplate": hover("y", metric.unit),
         }
     else:
         trace = {
             "type": "bar", "x": periods.x, "y": y, "name": metric.label,
-            "marker": {"color": colour, "opacity": periods.opacity}, "hovertemplate": "%{y:,}",
+            "marker": {"color": metric.colour, "opacity": periods.opacity},
+            "hovertemplate": hover("y", metric.unit),
         }
     layout = base_layout(240, metric.label) | {"showlegend": False}
-    if metric.column == "retention_rate":
-        layout["yaxis"] = {"tickformat": ".0%"}
-    if metric.column == "quick_ratio":
-        layout["yaxis"] = {"range": [0, ratio_axis_top(table)]}
+    if metric.unit.tick:
+        layout["yaxis"] = {"tickformat": metric.unit.tick}
+    if metric.unit is RATIO:
+        layout["yaxis"] = {"range": [0, ratio_axis_top(table[metric.column])]}
     return figure([trace], periods.shade(layout))
 
 
 def metric_figures(table: pd.DataFrame, grain: str) -> list[tuple[Metric, dict]]:
     periods = PeriodAxis.of(table, grain)
-    return [(metric, metric_figure(table, metric, periods)) for metric in METRICS]
+    return [(metric, metric_figure(table, metric, periods)) for metric in KPIS]

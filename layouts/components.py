@@ -8,6 +8,7 @@ from dash import html
 
 from layouts import ids
 from queries.growth import KpiValue
+from queries.metrics import Metric, Unit, format_change, format_value
 
 
 def grid_number(d3_format: str, suffix: str = "") -> dict:
@@ -16,31 +17,25 @@ def grid_number(d3_format: str, suffix: str = "") -> dict:
     return {"function": f"params.value == null ? '' : d3.format('{d3_format}')(params.value){tail}"}
 
 
-COUNT = grid_number(",")
-PERCENT = grid_number(".1%")
-RATIO = grid_number(".2f")
-MONEY = grid_number(",.2f")
+def unit_formatter(unit: Unit) -> dict:
+    return grid_number(unit.d3, unit.suffix)
 
 
-def format_metric(kpi_value: float | None, column: str, is_ratio: bool) -> str:
-    if kpi_value is None:
-        return "–"
-    if column == "retention_rate":
-        return f"{kpi_value:.1%}"
-    if is_ratio:
-        return f"{kpi_value:.2f}"
-    return f"{kpi_value:,.0f}"
+def metric_column(metric: Metric, **options) -> dict:
+    """A grid column of a metric: its label as the header, formatted as its unit."""
+    return {"field": metric.column, "headerName": metric.label,
+            "valueFormatter": unit_formatter(metric.unit), **options}
+
+
+def shown(value: float | None, unit: Unit) -> str:
+    """A card's value; a dash when there is none."""
+    return "–" if value is None else format_value(value, unit)
 
 
 def change_badge(kpi: KpiValue) -> html.Span:
     if kpi.change is None:
         return html.Span("no comparison", className="kpi-change text-muted")
-    if kpi.metric.column == "retention_rate":
-        text = f"{kpi.change * 100:+.1f} pts"
-    elif kpi.metric.is_ratio:
-        text = f"{kpi.change:+.2f}"
-    else:
-        text = f"{kpi.change:+,.0f}"
+    text = format_change(kpi.change, kpi.metric.unit)
     if kpi.change_pct is not None:
         text += f" ({kpi.change_pct:+.1%})"
     improving = (kpi.change > 0) == kpi.metric.higher_is_better
@@ -62,10 +57,7 @@ def kpi_card(kpi: KpiValue, period_label: str) -> dbc.Col:
                     ],
                     className="d-flex justify-content-between",
                 ),
-                html.Div(
-                    format_metric(kpi.value, metric.column, metric.is_ratio),
-                    className="kpi-value",
-                ),
+                html.Div(shown(kpi.value, metric.unit), className="kpi-value"),
                 change_badge(kpi),
                 html.Div(f"{period_label} · vs previous", className="kpi-period"),
                 dbc.Tooltip(metric.definition, target=info_id, placement="top"),
@@ -110,14 +102,7 @@ def data_grid(
     )
 
 
-def money(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.2f}"
-
-
-def whole(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
-
-
+# callbacks/revenue.py still passes these to window_card; layouts.revenue.window_cards does not.
 def window_card(label: str, current, previous, formatter, definition: str, card_id) -> dbc.Col:
     """Current value of the window against the previous window: absolute and % change."""
     if current is None or previous is None:

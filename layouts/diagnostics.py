@@ -6,16 +6,18 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from layouts import ids
-from layouts.components import COUNT, data_grid, grid_number
+from layouts.components import data_grid, grid_number, unit_formatter
+from queries.metrics import COUNT
 
 COLUMNS = [
     {"field": "panel", "headerName": "Panel"},
     {"field": "label", "headerName": "Query"},
     {"field": "backend", "headerName": "Backend"},
-    {"field": "rows", "headerName": "Rows", "valueFormatter": COUNT},
+    {"field": "rows", "headerName": "Rows", "valueFormatter": unit_formatter(COUNT)},
     {"field": "milliseconds", "headerName": "Milliseconds", "valueFormatter": grid_number(",.1f")},
     {"field": "cache", "headerName": "Cache"},
-    {"field": "bytes_processed", "headerName": "Bytes processed", "valueFormatter": COUNT},
+    {"field": "bytes_processed", "headerName": "Bytes processed",
+     "valueFormatter": unit_formatter(COUNT)},
     {"field": "backend_cache", "headerName": "BigQuery cache"},
 ]
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from layouts.charts import base_layout, empty_figure, figure, iso_dates, plain
+from queries.metrics import EXPERIMENT, hover
+
+LIFT, CONVERSION = EXPERIMENT["lift_rel"], EXPERIMENT["conversion_rate"]
 
 
 def lift_figure(table: pd.DataFrame) -> dict:
@@ -22,13 +25,14 @@ def lift_figure(table: pd.DataFrame) -> dict:
             "arrayminus": plain(treatments["lift_rel"] - treatments["lift_rel_ci_low"]),
             "thickness": 3, "width": 8,
         },
-        "hovertemplate": "%{y}: %{x:+.1%}<extra></extra>",
+        # A point with its interval: one decimal reads at a glance, the grid has two.
+        "hovertemplate": f"%{{y}}: {hover('x', LIFT.unit, decimals=1)}<extra></extra>",
     }
     layout = base_layout(120 + 60 * len(treatments), "Relative lift vs control, 95% interval")
     layout |= {
         "shapes": [{"type": "line", "xref": "x", "x0": 0, "x1": 0, "yref": "y domain", "y0": 0,
                     "y1": 1, "line": {"color": "#94a3b8", "dash": "dash"}}],
-        "xaxis": {"tickformat": "+.0%", "zeroline": False},
+        "xaxis": {"tickformat": LIFT.unit.tick, "zeroline": False},
         "showlegend": False, "hovermode": "closest",
     }
     return figure([trace], layout)
@@ -41,9 +45,11 @@ def cumulative_figure(daily: pd.DataFrame, control: str) -> dict:
         {"type": "scatter", "x": iso_dates(rows["day"]), "y": plain(rows["conversion_rate"]),
          "name": f"{variant} (control)" if variant == control else str(variant),
          "mode": "lines", "line": {"width": 3 if variant == control else 2},
-         "hovertemplate": "%{y:.2%}"}
+         "hovertemplate": hover("y", CONVERSION.unit, decimals=2)}
         for variant, rows in daily.groupby("variant", sort=True)
     ]
     layout = base_layout(340, "Cumulative conversion by variant")
-    layout["yaxis"] = {"tickformat": ".1%", "rangemode": "tozero"}
+    # Variants' cumulative rates sit tenths of a point apart: hovers and ticks get a decimal
+    # more than elsewhere.
+    layout["yaxis"] = {"tickformat": CONVERSION.unit.d3, "rangemode": "tozero"}
     return figure(data, layout)

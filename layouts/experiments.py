@@ -6,30 +6,15 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.components import COUNT, PERCENT, data_grid, grid_number
+from layouts.components import data_grid, metric_column
 from layouts.revenue import grid_card, labelled
-
-NUMBER = grid_number(".4g")
-SIGNED_PERCENT = grid_number("+.2%")
+from queries.experiments import COLUMNS
+from queries.metrics import EXPERIMENT
 
 GRID_COLUMNS = [
     {"field": "variant", "headerName": "Variant", "pinned": "left"},
     {"field": "is_control", "headerName": "Control"},
-    {"field": "users", "headerName": "Users", "valueFormatter": COUNT},
-    {"field": "converters", "headerName": "Converters", "valueFormatter": COUNT},
-    {"field": "conversion_rate", "headerName": "Rate", "valueFormatter": PERCENT},
-    {"field": "lift_abs", "headerName": "Lift (abs)", "valueFormatter": SIGNED_PERCENT},
-    {"field": "lift_abs_ci_low", "headerName": "abs CI low", "valueFormatter": SIGNED_PERCENT},
-    {"field": "lift_abs_ci_high", "headerName": "abs CI high", "valueFormatter": SIGNED_PERCENT},
-    {"field": "lift_rel", "headerName": "Lift (rel)", "valueFormatter": SIGNED_PERCENT},
-    {"field": "lift_rel_ci_low", "headerName": "rel CI low", "valueFormatter": SIGNED_PERCENT},
-    {"field": "lift_rel_ci_high", "headerName": "rel CI high", "valueFormatter": SIGNED_PERCENT},
-    {"field": "p_value", "headerName": "p-value", "valueFormatter": NUMBER},
-    {"field": "p_value_adjusted", "headerName": "p (Holm)", "valueFormatter": NUMBER},
-    {"field": "chance_to_beat_control", "headerName": "Chance to beat control",
-     "valueFormatter": PERCENT},
-    {"field": "srm_p_value", "headerName": "SRM p-value", "valueFormatter": NUMBER},
-    {"field": "excluded_users", "headerName": "Excluded users", "valueFormatter": COUNT},
+    *(metric_column(EXPERIMENT[column]) for column in COLUMNS if column in EXPERIMENT),
 ]
 
 

@@ -6,17 +6,13 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.components import COUNT, PERCENT, RATIO, data_grid
+from layouts.components import data_grid, metric_column
+from queries.growth import COLUMNS
+from queries.metrics import GROWTH
 
 GRID_COLUMNS = [
     {"field": "period_start", "headerName": "Period start", "pinned": "left"},
-    {"field": "new_users", "headerName": "New", "valueFormatter": COUNT},
-    {"field": "retained_users", "headerName": "Retained", "valueFormatter": COUNT},
-    {"field": "resurrected_users", "headerName": "Resurrected", "valueFormatter": COUNT},
-    {"field": "churned_users", "headerName": "Churned", "valueFormatter": COUNT},
-    {"field": "active_users", "headerName": "Active", "valueFormatter": COUNT},
-    {"field": "retention_rate", "headerName": "Retention rate", "valueFormatter": PERCENT},
-    {"field": "quick_ratio", "headerName": "Quick ratio", "valueFormatter": RATIO},
+    *(metric_column(GROWTH[column]) for column in COLUMNS if column in GROWTH),
     {"field": "is_complete", "headerName": "Complete"},
 ]
 

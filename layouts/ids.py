@@ -31,13 +31,6 @@ def panel_request(panel: str, tab: str) -> dict:
     return {"type": PANEL_REQUEST_TYPE, "panel": panel, "tab": tab}
 
 
-GROWTH_REQUEST = panel_request("growth", TAB_GROWTH)
-RETENTION_REQUEST = panel_request("retention", TAB_RETENTION)
-REVENUE_REQUEST = panel_request("revenue", TAB_REVENUE)
-FUNNEL_REQUEST = panel_request("funnel", TAB_REVENUE)
-EXPERIMENT_REQUEST = panel_request("experiment", TAB_EXPERIMENTS)
-PANEL_REQUESTS = (GROWTH_REQUEST, RETENTION_REQUEST, REVENUE_REQUEST, FUNNEL_REQUEST,
-                  EXPERIMENT_REQUEST)
 
 # Shareable views: the URL carries the view state
 URL = "url"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts import chat, diagnostics, experiments, growth, ids, retention, revenue
+from layouts import chat, diagnostics, ids
 from layouts.components import empty_state, error_card
 from queries.options import FilterOptions
 from queries.periods import Grain
@@ -118,7 +118,14 @@ def filter_bar(options: FilterOptions) -> dbc.Card:
     )
 
 
-def page(title: str, options: FilterOptions, experiment_names: list[str]) -> html.Div:
+def tab_body(panels: list):
+    return panels[0] if len(panels) == 1 else html.Div(panels)
+
+
+def page(title: str, options: FilterOptions, tabs: list[tuple[str, str, list]],
+         panel_requests: list[dict]) -> html.Div:
+    """tabs: (tab id, label, content) in page order; panel_requests: each panel's draw-request
+    store (assets/panels.js sets it)."""
     if not options.events:
         body = empty_state(
             "No events loaded yet. Run `python -m app demo` for demo data or "
@@ -129,21 +136,14 @@ def page(title: str, options: FilterOptions, experiment_names: list[str]) -> htm
             [
                 dcc.Location(id=ids.URL, refresh=False),
                 dcc.Store(id=ids.VIEW_DEFAULTS),
-                *[dcc.Store(id=request) for request in ids.PANEL_REQUESTS],
+                *[dcc.Store(id=request) for request in panel_requests],
                 dcc.Store(id=ids.DIAGNOSTICS_REQUEST),
                 filter_bar(options),
                 dbc.Tabs(
-                    [
-                        dbc.Tab(growth.panel(), label="Growth", tab_id=ids.TAB_GROWTH),
-                        dbc.Tab(retention.panel(options.event_types), label="Retention",
-                                tab_id=ids.TAB_RETENTION),
-                        dbc.Tab(revenue.panel(options.event_types, list(options.segments)),
-                                label="Revenue & funnel", tab_id=ids.TAB_REVENUE),
-                        dbc.Tab(experiments.panel(experiment_names, options.event_types),
-                                label="Experiments", tab_id=ids.TAB_EXPERIMENTS),
-                    ],
+                    [dbc.Tab(tab_body(content), label=label, tab_id=tab)
+                     for tab, label, content in tabs],
                     id=ids.VIEW_TABS,
-                    active_tab=ids.TAB_GROWTH,
+                    active_tab=tabs[0][0],
                     className="mb-3",
                 ),
                 diagnostics.section(),

@@ -6,7 +6,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.components import COUNT, PERCENT, data_grid
+from layouts.components import data_grid, metric_column, unit_formatter
+from queries.metrics import RETENTION
 
 MODE_OPTIONS = [
     {"label": "In period k", "value": "exact"},
@@ -86,11 +87,12 @@ def panel(event_types: list[str]) -> html.Div:
 
 
 def grid_columns(period_indexes: list[int], show_counts: bool) -> list[dict]:
-    formatter = COUNT if show_counts else PERCENT
+    """Column k holds the retained users or the retention rate of period k."""
+    shown = RETENTION["retained_users" if show_counts else "retention_rate"]
+    formatter = unit_formatter(shown.unit)
     return [
         {"field": "cohort_start", "headerName": "Cohort", "pinned": "left"},
-        {"field": "cohort_size", "headerName": "Users", "pinned": "left",
-         "valueFormatter": COUNT},
+        metric_column(RETENTION["cohort_size"], pinned="left"),
         *[
             {
                 "field": f"k{k}", "headerName": str(k), "valueFormatter": formatter,

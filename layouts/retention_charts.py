@@ -5,6 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from layouts.charts import base_layout, figure, plain
+from queries.metrics import RETENTION, hover
+
+RETAINED, RATE = RETENTION["retained_users"], RETENTION["retention_rate"]
 
 AVERAGE_LABEL = "Weighted average"
 HEATMAP_COLOURS = [[0.0, "#f8fafc"], [0.15, "#dbeafe"], [0.4, "#93c5fd"], [0.7, "#3b82f6"],
@@ -12,9 +15,11 @@ HEATMAP_COLOURS = [[0.0, "#f8fafc"], [0.15, "#dbeafe"], [0.4, "#93c5fd"], [0.7, 
 # One template for every cell; a cell carries only [retained users, extra line]. The row label
 # names the cohort and its size ("cohort · users" on the axis).
 HEATMAP_HOVER = (
-    "%{y}<br>period %{x}: %{customdata[0]:,} retained (%{z:.1%})%{customdata[1]}<extra></extra>"
+    f"%{{y}}<br>period %{{x}}: {hover('customdata[0]', RETAINED.unit)} retained"
+    f" ({hover('z', RATE.unit)})%{{customdata[1]}}<extra></extra>"
 )
 IN_PROGRESS_HOVER = "<br>period still in progress"
+CURVE_HOVER = f"period %{{x}}: {hover('y', RATE.unit)}"
 # The hover shows rates to 0.1% and colours show far less: six decimals are half the bytes.
 RATE_DECIMALS = 6
 
@@ -78,7 +83,8 @@ def heatmap_figure(
         "type": "heatmap", "z": z, "x": indexes, "y": labels, "text": text,
         "texttemplate": "%{text}", "customdata": hover, "hovertemplate": HEATMAP_HOVER,
         "hoverongaps": False, "zmin": 0, "zmax": 1, "colorscale": HEATMAP_COLOURS,
-        "xgap": 1, "ygap": 1, "colorbar": {"tickformat": ".0%", "title": {"text": "retained"}},
+        "xgap": 1, "ygap": 1,
+        "colorbar": {"tickformat": RATE.unit.tick, "title": {"text": "retained"}},
     }
     layout = base_layout(max(320, 26 * len(labels) + 120), "Retention by cohort") | {
         "hovermode": "closest",
@@ -102,7 +108,7 @@ def curve_figure(
     data = [{
         "type": "scatter", "x": plain(average["period_index"]),
         "y": plain(average["retention_rate"]), "name": AVERAGE_LABEL, "mode": "lines+markers",
-        "line": {"color": "#1e3a8a", "width": 3}, "hovertemplate": "period %{x}: %{y:.1%}",
+        "line": {"color": "#1e3a8a", "width": 3}, "hovertemplate": CURVE_HOVER,
     }]
     for cohort in overlay or []:
         rows = table[(table["cohort_start"].astype(str) == cohort)
@@ -110,10 +116,10 @@ def curve_figure(
         data.append({
             "type": "scatter", "x": plain(rows["period_index"]), "y": plain(rows["retention_rate"]),
             "name": cohort, "mode": "lines+markers", "line": {"width": 1.5, "dash": "dot"},
-            "hovertemplate": "period %{x}: %{y:.1%}",
+            "hovertemplate": CURVE_HOVER,
         })
     layout = base_layout(360, "Retention curve") | {
-        "yaxis": {"tickformat": ".0%", "range": [0, 1.02], "title": {"text": "retained"}},
+        "yaxis": {"tickformat": RATE.unit.tick, "range": [0, 1.02], "title": {"text": "retained"}},
         "xaxis": {"title": {"text": "periods since first activity"}},
         "hovermode": "x unified",
     }

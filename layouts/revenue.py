@@ -6,32 +6,41 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.components import COUNT, MONEY, PERCENT, data_grid, grid_number
+from layouts.components import data_grid, metric_column, shown, window_card
+from queries.funnel import COLUMNS as FUNNEL_TABLE_COLUMNS
 from queries.funnel import DEFAULT_STEPS
-
-DURATION = grid_number(",.0f", " s")
+from queries.metrics import FUNNEL, REVENUE, WINDOW_KPIS
+from queries.revenue import WindowComparison
 
 REVENUE_COLUMNS = [
     {"field": "period_start", "headerName": "Period start", "pinned": "left"},
-    {"field": "revenue", "headerName": "Revenue", "valueFormatter": MONEY},
-    {"field": "orders", "headerName": "Orders", "valueFormatter": COUNT},
-    {"field": "paying_users", "headerName": "Paying users", "valueFormatter": COUNT},
-    {"field": "active_users", "headerName": "Active users", "valueFormatter": COUNT},
-    {"field": "aov", "headerName": "AOV", "valueFormatter": MONEY},
-    {"field": "arpu", "headerName": "ARPU", "valueFormatter": MONEY},
+    *(metric_column(REVENUE[column]) for column in ("revenue", "orders", "paying_users")),
+    # Among revenue columns, "Active" alone would not say who is active.
+    metric_column(REVENUE["active_users"], headerName=REVENUE["active_users"].title),
+    *(metric_column(REVENUE[column]) for column in ("aov", "arpu")),
     {"field": "is_complete", "headerName": "Complete"},
 ]
 FUNNEL_COLUMNS = [
     {"field": "segment_value", "headerName": "Segment"},
     {"field": "step", "headerName": "Step"},
     {"field": "event_type", "headerName": "Event"},
-    {"field": "users", "headerName": "Users", "valueFormatter": COUNT},
-    {"field": "conversion_from_previous", "headerName": "From previous",
-     "valueFormatter": PERCENT},
-    {"field": "conversion_from_first", "headerName": "From first", "valueFormatter": PERCENT},
-    {"field": "median_seconds_from_previous", "headerName": "Median time from previous",
-     "valueFormatter": DURATION},
+    *(metric_column(FUNNEL[column]) for column in FUNNEL_TABLE_COLUMNS if column in FUNNEL),
 ]
+
+
+def window_cards(comparison: WindowComparison) -> list[dbc.Col]:
+    """A card per window metric: the window's value against the previous window's."""
+    return [
+        window_card(
+            metric.title,
+            getattr(comparison, metric.column),
+            getattr(comparison, f"previous_{metric.column}"),
+            lambda value, unit=metric.unit: shown(value, unit),
+            metric.definition,
+            ids.window_card(metric.column),
+        )
+        for metric in WINDOW_KPIS
+    ]
 
 
 def labelled(label: str, component, **width) -> dbc.Col:
@@ -116,8 +125,3 @@ def funnel_section(event_types: list[str], segment_columns: list[str]) -> html.D
                       ids.FUNNEL_EXPORT),
         ]
     )
-
-
-def panel(event_types: list[str], segment_columns: list[str]) -> html.Div:
-    return html.Div([revenue_section(segment_columns), funnel_section(event_types,
-                                                                       segment_columns)])

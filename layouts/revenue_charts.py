@@ -5,20 +5,22 @@ from __future__ import annotations
 import pandas as pd
 
 from layouts.charts import PeriodAxis, base_layout, empty_figure, figure, iso_dates, plain
+from queries.metrics import FUNNEL, REVENUE, hover, lower_first
 
-REVENUE_COLOUR = "#0d9488"
-ORDERS_COLOUR = "#64748b"
-AOV_COLOUR = "#f59e0b"
+REVENUE_METRIC, ORDERS, AOV = REVENUE["revenue"], REVENUE["orders"], REVENUE["aov"]
+REVENUE_COLOUR = REVENUE_METRIC.colour
 PREVIOUS_COLOUR = "#94a3b8"
 # Two rows sharing the x axis, 62% / 38% of the height with 8% between them; the right 6% is
 # kept for the AOV axis of the second row (what make_subplots laid out).
 TREND_AXES = {
     "xaxis": {"anchor": "y", "domain": [0.0, 0.94], "matches": "x2", "showticklabels": False},
     "xaxis2": {"anchor": "y2", "domain": [0.0, 0.94]},
-    "yaxis": {"anchor": "x", "domain": [0.4296, 1.0], "title": {"text": "revenue"}},
-    "yaxis2": {"anchor": "x2", "domain": [0.0, 0.3496], "title": {"text": "orders"}},
-    "yaxis3": {"anchor": "x2", "overlaying": "y2", "side": "right", "title": {"text": "AOV"},
-               "showgrid": False},
+    "yaxis": {"anchor": "x", "domain": [0.4296, 1.0],
+              "title": {"text": lower_first(REVENUE_METRIC.label)}},
+    "yaxis2": {"anchor": "x2", "domain": [0.0, 0.3496],
+               "title": {"text": lower_first(ORDERS.label)}},
+    "yaxis3": {"anchor": "x2", "overlaying": "y2", "side": "right",
+               "title": {"text": lower_first(AOV.label)}, "showgrid": False},
 }
 
 
@@ -26,22 +28,23 @@ def trend_figure(trend: pd.DataFrame, breakdown: pd.DataFrame | None, grain: str
     """Revenue per period on top (stacked by segment when asked); orders and AOV below."""
     periods = PeriodAxis.of(trend, grain, (("x", "y"), ("x2", "y2")))
     x, opacity = periods.x, periods.opacity
+    money = hover("y", REVENUE_METRIC.unit)
     if breakdown is None or breakdown.empty:
-        data = [{"type": "bar", "x": x, "y": plain(trend["revenue"]), "name": "Revenue",
-                 "marker": {"color": REVENUE_COLOUR, "opacity": opacity},
-                 "hovertemplate": "%{y:,.2f}"}]
+        data = [{"type": "bar", "x": x, "y": plain(trend["revenue"]),
+                 "name": REVENUE_METRIC.label,
+                 "marker": {"color": REVENUE_COLOUR, "opacity": opacity}, "hovertemplate": money}]
     else:
         data = [{"type": "bar", "x": iso_dates(rows["period_start"]), "y": plain(rows["revenue"]),
-                 "name": str(value), "hovertemplate": "%{y:,.2f}"}
+                 "name": str(value), "hovertemplate": money}
                 for value, rows in breakdown.groupby("segment_value", sort=False)]
-    data.append({"type": "bar", "x": x, "y": plain(trend["orders"]), "name": "Orders",
+    data.append({"type": "bar", "x": x, "y": plain(trend["orders"]), "name": ORDERS.label,
                  "xaxis": "x2", "yaxis": "y2",
-                 "marker": {"color": ORDERS_COLOUR, "opacity": opacity},
-                 "hovertemplate": "%{y:,}"})
-    data.append({"type": "scatter", "x": x, "y": plain(trend["aov"]), "name": "AOV",
+                 "marker": {"color": ORDERS.colour, "opacity": opacity},
+                 "hovertemplate": hover("y", ORDERS.unit)})
+    data.append({"type": "scatter", "x": x, "y": plain(trend["aov"]), "name": AOV.label,
                  "xaxis": "x2", "yaxis": "y3", "mode": "lines+markers",
-                 "line": {"color": AOV_COLOUR}, "marker": {"size": 4},
-                 "hovertemplate": "%{y:,.2f}"})
+                 "line": {"color": AOV.colour}, "marker": {"size": 4},
+                 "hovertemplate": hover("y", AOV.unit)})
     layout = base_layout(520, "Revenue, orders and average order value") | TREND_AXES
     layout["barmode"] = "stack"
     return figure(data, periods.shade(layout))
@@ -53,12 +56,13 @@ def window_figure(daily: pd.DataFrame, comparison, overlay_previous: bool) -> di
         return empty_figure("Pick a date range to compare with the previous one.")
     starts = pd.to_datetime(daily["period_start"])
     current = daily[starts >= pd.Timestamp(comparison.start)]
+    money = hover("y", REVENUE_METRIC.unit)
     data = [{
         "type": "scatter", "x": iso_dates(current["period_start"]),
         "y": plain(current["revenue"]),
         "name": f"{comparison.start:%d %b} – {comparison.end:%d %b %Y}",
         "mode": "lines+markers", "line": {"color": REVENUE_COLOUR, "width": 2},
-        "hovertemplate": "%{y:,.2f}",
+        "hovertemplate": money,
     }]
     title = "Daily revenue: selected window"
     if overlay_previous:
@@ -70,7 +74,7 @@ def window_figure(daily: pd.DataFrame, comparison, overlay_previous: bool) -> di
             "name": f"previous: {comparison.previous_start:%d %b} – "
                     f"{comparison.previous_end:%d %b}",
             "mode": "lines", "line": {"color": PREVIOUS_COLOUR, "dash": "dash"},
-            "hovertemplate": "%{y:,.2f} on %{customdata}",
+            "hovertemplate": money + " on %{customdata}",
         })
         title = "Daily revenue: selected window vs previous window"
     return figure(data, base_layout(320, title))
@@ -93,13 +97,14 @@ def funnel_figure(steps: pd.DataFrame) -> dict:
 def funnel_breakdown_figure(breakdown: pd.DataFrame) -> dict:
     if breakdown.empty or breakdown["segment_value"].nunique() < 2:
         return empty_figure("Choose a breakdown to compare segments.", height=360)
+    conversion = FUNNEL["conversion_from_first"]
     data = [
-        {"type": "bar", "x": step_labels(rows), "y": plain(rows["conversion_from_first"]),
-         "name": str(value), "hovertemplate": "%{y:.1%}"}
+        {"type": "bar", "x": step_labels(rows), "y": plain(rows[conversion.column]),
+         "name": str(value), "hovertemplate": hover("y", conversion.unit)}
         for value, rows in breakdown[breakdown["step"] > 1].groupby("segment_value", sort=False)
     ]
-    layout = base_layout(360, "Conversion from the first step, by segment") | {
+    layout = base_layout(360, f"{conversion.title}, by segment") | {
         "barmode": "group", "hovermode": "closest",
-        "yaxis": {"tickformat": ".0%", "rangemode": "tozero"},
+        "yaxis": {"tickformat": conversion.unit.tick, "rangemode": "tozero"},
     }
     return figure(data, layout)

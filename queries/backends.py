@@ -27,8 +27,20 @@ class NoDataError(BackendError):
 class Backend(Protocol):
     name: str
     dialect: Dialect
+    # Per-grain user histories written at load (schema.user_periods_table), which unfiltered
+    # views read instead of scanning every event.
+    materialised_user_periods: bool
+    # Tells the result caches of two databases of one kind apart (two DuckDB files).
+    cache_namespace: str
+    # Whether dry_run can price a query before it runs (the chat's SQL over raw events).
+    supports_dry_run: bool
 
     def run(self, sql: str, params: dict) -> pd.DataFrame: ...
+
+    def dry_run(self, sql: str, params: dict) -> int:
+        """The bytes the query would process, without running it; BackendError when the SQL is
+        invalid or the backend cannot tell (supports_dry_run is False)."""
+        ...
 
     def relation(self, table: str) -> str:
         """The FROM item for one of schema's tables (EVENTS, ASSIGNMENTS)."""
@@ -58,6 +70,8 @@ class DuckDBBackend:
     dialect = DUCKDB
     # The loader materialises per-grain user histories (see app/storage.py).
     materialised_user_periods = True
+    # A local file scans fast and costs nothing: there is no bill to estimate.
+    supports_dry_run = False
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -106,6 +120,9 @@ class DuckDBBackend:
             return connection.execute(sql, params).df()
         except duckdb.CatalogException as error:
             raise NoDataError(f"the database at {self.path} holds no events yet") from error
+
+    def dry_run(self, sql: str, params: dict) -> int:
+        raise BackendError("DuckDB does not estimate queries: run them instead")
 
     def data_version(self) -> str:
         """The version every load writes; re-read only when the file changed on disk, because

@@ -255,7 +255,8 @@ def query_parameters(params: dict) -> list:
 class BigQueryBackend:
     name = "bigquery"
     dialect = BIGQUERY
-    materialised_user_periods = False
+    materialised_user_periods = False  # see the module's docstring
+    supports_dry_run = True
 
     def __init__(self, settings: BigQuerySettings):
         self.settings = settings

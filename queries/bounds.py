@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
-
 from queries import schema, sql_files
 from queries.backends import Backend
+from queries.query_spec import Kind, QuerySpec, run_query
 
 
 @dataclass(frozen=True)
@@ -22,10 +21,18 @@ class DataBounds:
         return self.events == 0
 
 
+def bounds_sql(backend: Backend, view: None, bounds: None) -> tuple[str, dict]:
+    return sql_files.render("data_bounds", events=backend.relation(schema.EVENTS)), {}
+
+
+DATA_BOUNDS_SPEC = QuerySpec(
+    name="data_bounds", view=None, render=bounds_sql,
+    columns={"first_day": Kind.DATE, "last_day": Kind.DATE, "events": Kind.COUNT},
+)
+
+
 def data_bounds(backend: Backend) -> DataBounds:
-    sql = sql_files.render("data_bounds", events=backend.relation(schema.EVENTS))
-    row = backend.run(sql, {}).iloc[0]
+    row = run_query(backend, DATA_BOUNDS_SPEC).iloc[0]
     if not row["events"]:
         return DataBounds(None, None, 0)
-    first_day, last_day = pd.Timestamp(row["first_day"]), pd.Timestamp(row["last_day"])
-    return DataBounds(first_day.date(), last_day.date(), int(row["events"]))
+    return DataBounds(row["first_day"], row["last_day"], int(row["events"]))

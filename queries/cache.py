@@ -26,18 +26,25 @@ class CachedBackend:
         self.timeout = timeout
         self.name = backend.name
         self.dialect = backend.dialect
-        self.materialised_user_periods = getattr(backend, "materialised_user_periods", False)
+        self.materialised_user_periods = backend.materialised_user_periods
+        self.cache_namespace = backend.cache_namespace
+        self.supports_dry_run = backend.supports_dry_run
 
     def data_version(self) -> str:
         return self.backend.data_version()
 
     def key(self, sql: str, params: dict, version: str) -> str:
-        namespace = getattr(self.backend, "cache_namespace", self.backend.name)
-        payload = json.dumps([namespace, version, sql, params], sort_keys=True, default=str)
+        payload = json.dumps(
+            [self.cache_namespace, version, sql, params], sort_keys=True, default=str
+        )
         return "query:" + hashlib.sha256(payload.encode()).hexdigest()
 
     def relation(self, table: str) -> str:
         return self.backend.relation(table)
+
+    def dry_run(self, sql: str, params: dict) -> int:
+        # Never cached: an estimate is free, and it must price what a run would scan now.
+        return self.backend.dry_run(sql, params)
 
     def shared_connection(self):
         return self.backend.shared_connection()

@@ -21,6 +21,7 @@ from queries.experiment_stats import (
 )
 from queries.filters import SegmentFilter
 from queries.growth import filterable_columns
+from queries.query_spec import Kind, QuerySpec, run_query
 
 COLUMNS = [
     "variant", "is_control", "users", "converters", "conversion_rate", "lift_abs",
@@ -73,6 +74,15 @@ class ExperimentQuery:
 
 
 @dataclass(frozen=True)
+class ExperimentView:
+    """What the experiment's SQL reads: the request, and the experiment's declaration if any
+    (a salt replaces the assignments table)."""
+
+    query: ExperimentQuery
+    declared: DeclaredExperiment | None = None
+
+
+@dataclass(frozen=True)
 class ExperimentResult:
     query: ExperimentQuery
     control: str
@@ -102,10 +112,19 @@ def parse_declared(config: dict) -> dict[str, DeclaredExperiment]:
     return declared
 
 
+def experiment_names_sql(backend: Backend, view: None, bounds: None) -> tuple[str, dict]:
+    sql = sql_files.render("experiment_names", assignments=backend.relation(schema.ASSIGNMENTS))
+    return sql, {}
+
+
+EXPERIMENT_NAMES_SPEC = QuerySpec(
+    name="experiment_names", view=None, render=experiment_names_sql,
+    columns={"experiment": Kind.TEXT, "users": Kind.COUNT},
+)
+
+
 def experiment_names(backend: Backend, declared: dict[str, DeclaredExperiment]) -> list[str]:
-    frame = backend.run(sql_files.render(
-        "experiment_names", assignments=backend.relation(schema.ASSIGNMENTS)
-    ), {})
+    frame = run_query(backend, EXPERIMENT_NAMES_SPEC)
     names = set(frame["experiment"]) | {n for n, d in declared.items() if d.is_hashed}
     return sorted(names)
 
@@ -131,8 +150,8 @@ def hashed_assignments_sql(backend: Backend, declared: DeclaredExperiment) -> tu
     return sql, params | {"hash_salt": declared.salt, "hash_start": start}
 
 
-def experiment_sql(backend: Backend, query: ExperimentQuery, declared: DeclaredExperiment | None):
-    dialect = backend.dialect
+def experiment_sql(backend: Backend, view: ExperimentView, bounds: None) -> tuple[str, dict]:
+    query, declared, dialect = view.query, view.declared, backend.dialect
     columns = filterable_columns(backend)
     if declared and declared.is_hashed:
         assignments, params = hashed_assignments_sql(backend, declared)
@@ -169,6 +188,17 @@ def experiment_sql(backend: Backend, query: ExperimentQuery, declared: DeclaredE
     return dialect.bind_parameters(sql), params
 
 
+EXPERIMENT_SPEC = QuerySpec(
+    name="experiment", view=ExperimentView, render=experiment_sql,
+    columns={"variant": Kind.TEXT, "day": Kind.DATE, "kind": Kind.TEXT, "users": Kind.COUNT},
+    parameters=(
+        "experiment", "conversion_event", "start_time", "end_time", "window_seconds",
+        "filter_*", "hash_salt", "hash_start", "variant_*", "bucket_below_*",
+    ),
+    includes=("hashed_assignments",),
+)
+
+
 def choose_control(variants: list[str], requested: str | None) -> str:
     """`control`, else `A`, else the first alphabetically, unless one is asked for."""
     if requested:
@@ -187,9 +217,12 @@ def run_experiment(
     backend: Backend, query: ExperimentQuery,
     declared: dict[str, DeclaredExperiment] | None = None,
 ) -> ExperimentResult:
-    declared_experiment = (declared or {}).get(query.experiment)
-    sql, params = experiment_sql(backend, query, declared_experiment)
-    counts = backend.run(sql, params)
+    return experiment_result(backend, ExperimentView(query, (declared or {}).get(query.experiment)))
+
+
+def experiment_result(backend: Backend, view: ExperimentView) -> ExperimentResult:
+    query, declared_experiment = view.query, view.declared
+    counts = run_query(backend, EXPERIMENT_SPEC, view)
     excluded = int(counts.loc[counts["kind"] == "excluded", "users"].sum())
     arms = arms_from_counts(counts)
     if not arms:

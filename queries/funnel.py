@@ -13,12 +13,18 @@ from queries.bounds import DataBounds, data_bounds
 from queries.errors import ParameterError, check_date_range
 from queries.filters import FilterError, SegmentFilter
 from queries.growth import filterable_columns
+from queries.query_spec import Kind, QuerySpec, run_query
 from queries.revenue import NO_SEGMENT
 
-COLUMNS = [
-    "step", "event_type", "users", "conversion_from_previous", "conversion_from_first",
-    "median_seconds_from_previous",
-]
+STEPS = {
+    "step": Kind.COUNT,
+    "event_type": Kind.TEXT,
+    "users": Kind.COUNT,
+    "conversion_from_previous": Kind.NUMBER,
+    "conversion_from_first": Kind.NUMBER,
+    "median_seconds_from_previous": Kind.NUMBER,
+}
+COLUMNS = list(STEPS)
 DEFAULT_STEPS = ("page_view", "add_to_cart", "purchase")
 MAX_STEPS = 10
 
@@ -116,15 +122,6 @@ def funnel_sql(backend: Backend, query: FunnelQuery, bounds: DataBounds) -> tupl
     return dialect.bind_parameters(sql), params
 
 
-def funnel_frame(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
-    """The raw aggregate: one row per breakdown value."""
-    bounds = data_bounds(backend)
-    if bounds.is_empty:
-        return pd.DataFrame()
-    sql, params = funnel_sql(backend, query, bounds)
-    return backend.run(sql, params)
-
-
 def steps_table(row: pd.Series | None, steps: tuple[str, ...]) -> pd.DataFrame:
     """One row per step: users, conversion from the previous and the first step, median time."""
     rows = []
@@ -145,25 +142,40 @@ def steps_table(row: pd.Series | None, steps: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def funnel_table(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
-    """The funnel over everyone (the breakdown, if any, is summed away)."""
-    frame = funnel_frame(backend, replace(query, breakdown=None))
-    return steps_table(frame.iloc[0] if len(frame) else None, query.steps)
-
-
 def segment_label(value) -> str:
     return NO_SEGMENT if value is None or pd.isna(value) else str(value)
 
 
-def funnel_breakdown(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
-    """One steps table per breakdown value, stacked, with a `segment_value` column first."""
-    frame = funnel_frame(backend, query)
+def stacked_steps(frame: pd.DataFrame, query: FunnelQuery) -> pd.DataFrame:
+    """The SQL's one row per breakdown value as one steps table each, stacked."""
     tables = [
         steps_table(row, query.steps).assign(segment_value=segment_label(row["breakdown_value"]))
         for _, row in frame.iterrows()
     ]
     if not tables:
         return pd.DataFrame(columns=["segment_value", *COLUMNS])
-    combined = pd.concat(tables, ignore_index=True)
-    return combined[["segment_value", *COLUMNS]]
+    return pd.concat(tables, ignore_index=True)
+
+
+FUNNEL_SPEC = QuerySpec(
+    name="funnel", view=FunnelQuery, render=funnel_sql,
+    columns={"segment_value": Kind.TEXT, **STEPS},
+    parameters=(
+        "step_*", "start_time", "end_time", "window_seconds", "last_step_time", "filter_*",
+    ),
+    includes=("funnel_step",), bounds=data_bounds, shape=stacked_steps,
+)
+
+
+def funnel_table(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
+    """The funnel over everyone (the breakdown, if any, is summed away)."""
+    stacked = run_query(backend, FUNNEL_SPEC, replace(query, breakdown=None))
+    if stacked.empty:  # nobody entered: every step with 0 users
+        return steps_table(None, query.steps)
+    return stacked[COLUMNS]
+
+
+def funnel_breakdown(backend: Backend, query: FunnelQuery) -> pd.DataFrame:
+    """One steps table per breakdown value, stacked, with a `segment_value` column first."""
+    return run_query(backend, FUNNEL_SPEC, query)
 

@@ -11,21 +11,24 @@ from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import DataBounds, data_bounds
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
+from queries.metrics import KPIS, Metric
 from queries.periods import Grain
-from queries.view import PeriodView, period_params, typed
+from queries.query_spec import Kind, QuerySpec, run_query
+from queries.view import PERIOD_PARAMETERS, PeriodView, period_params
 
-COLUMNS = [
-    "period_start",
-    "new_users",
-    "retained_users",
-    "resurrected_users",
-    "churned_users",
-    "active_users",
-    "retention_rate",
-    "quick_ratio",
-    "is_complete",
-]
-COUNT_COLUMNS = COLUMNS[1:6]
+RESULT = {
+    "period_start": Kind.DATE,
+    "new_users": Kind.COUNT,
+    "retained_users": Kind.COUNT,
+    "resurrected_users": Kind.COUNT,
+    "churned_users": Kind.COUNT,
+    "active_users": Kind.COUNT,
+    "retention_rate": Kind.NUMBER,
+    "quick_ratio": Kind.NUMBER,
+    "is_complete": Kind.FLAG,
+}
+COLUMNS = list(RESULT)
+METRICS = KPIS  # the metrics of the KPI cards, as importers knew them (queries/metrics.py)
 
 
 class GrowthQuery(PeriodView):
@@ -38,7 +41,7 @@ def filterable_columns(backend: Backend) -> list[str]:
 
 def user_periods_sql(backend: Backend, grain: Grain, segment: SegmentFilter) -> tuple[str, dict]:
     """The per-user period history; unfiltered views read the table materialised at load."""
-    if not segment.conditions and getattr(backend, "materialised_user_periods", False):
+    if not segment.conditions and backend.materialised_user_periods:
         table = schema.user_periods_table(grain)
         return f"select user_id, period, prev_period, next_period from {table}", {}
     dialect = backend.dialect
@@ -66,46 +69,15 @@ def growth_sql(backend: Backend, query: GrowthQuery, bounds: DataBounds) -> tupl
     return dialect.bind_parameters(sql), params | period_params(query, bounds)
 
 
+GROWTH_SPEC = QuerySpec(
+    name="growth", view=PeriodView, render=growth_sql, columns=RESULT,
+    parameters=(*PERIOD_PARAMETERS, "filter_*"), includes=("user_periods",), bounds=data_bounds,
+)
+
+
 def growth_table(backend: Backend, query: GrowthQuery) -> pd.DataFrame:
     """One row per period in the requested range, columns as in COLUMNS."""
-    bounds = data_bounds(backend)
-    if bounds.is_empty:
-        return pd.DataFrame(columns=COLUMNS)
-    sql, params = growth_sql(backend, query, bounds)
-    return typed(backend.run(sql, params), COLUMNS, "period_start", counts=COUNT_COLUMNS)
-
-
-@dataclass(frozen=True)
-class Metric:
-    column: str
-    label: str
-    definition: str
-    higher_is_better: bool = True
-    is_ratio: bool = False
-
-
-METRICS = (
-    Metric("new_users", "New", "Active this period for the first time ever."),
-    Metric("retained_users", "Retained", "Active this period and the previous one."),
-    Metric(
-        "resurrected_users", "Resurrected",
-        "Active this period, not in the previous one, but at some time before.",
-    ),
-    Metric(
-        "churned_users", "Churned", "Active in the previous period but not in this one.",
-        higher_is_better=False,
-    ),
-    Metric("active_users", "Active", "New + retained + resurrected users."),
-    Metric(
-        "quick_ratio", "Quick ratio",
-        "(New + resurrected) / churned: above 1 the user base grows. Empty when nobody churned.",
-        is_ratio=True,
-    ),
-    Metric(
-        "retention_rate", "Retention rate",
-        "Retained / active users of the previous period.", is_ratio=True,
-    ),
-)
+    return run_query(backend, GROWTH_SPEC, query)
 
 
 @dataclass(frozen=True)
@@ -147,5 +119,5 @@ def latest_complete_kpis(table: pd.DataFrame) -> list[KpiValue]:
             _number(latest[metric.column]),
             None if before is None else _number(before[metric.column]),
         )
-        for metric in METRICS
+        for metric in KPIS
     ]

@@ -9,6 +9,7 @@ from queries import schema, sql_files
 from queries.backends import Backend
 from queries.bounds import data_bounds
 from queries.filters import ACTIVITY_COLUMN
+from queries.query_spec import Kind, QuerySpec, run_query
 
 MAX_VALUES = 200
 
@@ -22,7 +23,7 @@ class FilterOptions:
     segments: dict[str, list[str]] = field(default_factory=dict)
 
 
-def column_values(backend: Backend, column: str) -> list[str]:
+def segment_values_sql(backend: Backend, column: str, bounds: None) -> tuple[str, dict]:
     allowed = [ACTIVITY_COLUMN, *schema.segment_columns(backend.event_columns())]
     if column not in allowed:
         raise ValueError(f"{column!r} is not a segment column")
@@ -31,8 +32,18 @@ def column_values(backend: Backend, column: str) -> list[str]:
         column=backend.dialect.quote(column),
         events=backend.relation(schema.EVENTS),
     )
-    frame = backend.run(backend.dialect.bind_parameters(sql), {"max_values": MAX_VALUES})
-    return [str(value) for value in frame["value"]]
+    return backend.dialect.bind_parameters(sql), {"max_values": MAX_VALUES}
+
+
+# The view is the column's name.
+SEGMENT_VALUES_SPEC = QuerySpec(
+    name="segment_values", view=str, render=segment_values_sql,
+    columns={"value": Kind.TEXT, "events": Kind.COUNT}, parameters=("max_values",),
+)
+
+
+def column_values(backend: Backend, column: str) -> list[str]:
+    return [str(value) for value in run_query(backend, SEGMENT_VALUES_SPEC, column)["value"]]
 
 
 def filter_options(backend: Backend) -> FilterOptions:

@@ -14,12 +14,18 @@ from queries.errors import ParameterError
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.growth import filterable_columns
 from queries.periods import Grain, first_incomplete_period, period_index, period_start
-from queries.view import PeriodView, typed
+from queries.query_spec import Kind, QuerySpec, run_query
+from queries.view import PeriodView
 
-COLUMNS = [
-    "cohort_start", "cohort_size", "period_index", "retained_users", "retention_rate",
-    "is_complete",
-]
+RESULT = {
+    "cohort_start": Kind.DATE,
+    "cohort_size": Kind.COUNT,
+    "period_index": Kind.COUNT,
+    "retained_users": Kind.COUNT,
+    "retention_rate": Kind.NUMBER,
+    "is_complete": Kind.FLAG,
+}
+COLUMNS = list(RESULT)
 
 
 class RetentionMode(StrEnum):
@@ -80,7 +86,7 @@ def event_periods_sql(
 
 def member_sql(backend: Backend, query: RetentionQuery) -> tuple[str, str, dict]:
     """The cohort members and their active periods; the default reads the load-time tables."""
-    if query.uses_default_events and getattr(backend, "materialised_user_periods", False):
+    if query.uses_default_events and backend.materialised_user_periods:
         table = schema.user_periods_table(query.grain)
         cohorts = f"select user_id, period as cohort from {table} where prev_period is null"
         return cohorts, f"select user_id, period from {table}", {}
@@ -118,16 +124,19 @@ def retention_sql(backend: Backend, query: RetentionQuery, bounds: DataBounds):
     return dialect.bind_parameters(sql), params
 
 
+RETENTION_SPEC = QuerySpec(
+    name="retention", view=RetentionQuery, render=retention_sql, columns=RESULT,
+    parameters=(
+        "first_cohort", "last_cohort", "last_period", "first_incomplete_period",
+        "cohort_filter_*", "return_filter_*",
+    ),
+    includes=("first_periods", "active_periods"), bounds=data_bounds,
+)
+
+
 def retention_table(backend: Backend, query: RetentionQuery) -> pd.DataFrame:
     """One row per cohort and period index (a triangle), columns as in COLUMNS."""
-    bounds = data_bounds(backend)
-    if bounds.is_empty:
-        return pd.DataFrame(columns=COLUMNS)
-    sql, params = retention_sql(backend, query, bounds)
-    return typed(
-        backend.run(sql, params), COLUMNS, "cohort_start",
-        counts=("cohort_size", "period_index", "retained_users"), numbers=("retention_rate",),
-    )
+    return run_query(backend, RETENTION_SPEC, query)
 
 
 def weighted_average(table: pd.DataFrame) -> pd.DataFrame:

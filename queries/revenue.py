@@ -7,22 +7,33 @@ distinct users with an order; AOV = revenue / orders; ARPU = revenue / active us
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from queries import schema, sql_files
 from queries.backends import Backend
-from queries.bounds import data_bounds
-from queries.errors import ParameterError
+from queries.bounds import DataBounds, data_bounds
+from queries.errors import check_date_range
 from queries.filters import FilterError, SegmentFilter
 from queries.growth import filterable_columns
 from queries.periods import Grain, period_start
+from queries.query_spec import Kind, QuerySpec, run_query
 from queries.retention import event_periods_sql
-from queries.view import PeriodView, period_params, typed
+from queries.view import PERIOD_PARAMETERS, PeriodView, period_params
 
 COLUMNS = ["period_start", "revenue", "orders", "paying_users", "aov", "is_complete"]
-TREND_COLUMNS = [*COLUMNS[:4], "active_users", "aov", "arpu", "is_complete"]
+TREND = {
+    "period_start": Kind.DATE,
+    "revenue": Kind.NUMBER,
+    "orders": Kind.COUNT,
+    "paying_users": Kind.COUNT,
+    "active_users": Kind.COUNT,
+    "aov": Kind.NUMBER,
+    "arpu": Kind.NUMBER,
+    "is_complete": Kind.FLAG,
+}
+TREND_COLUMNS = list(TREND)
 WINDOW_COLUMNS = [
     "start", "end", "revenue", "previous_start", "previous_end", "previous_revenue", "delta",
     "delta_pct", "orders", "previous_orders",
@@ -35,11 +46,28 @@ class RevenueQuery(PeriodView):
     """Revenue for a grain, date range and segment."""
 
 
-def revenue_trend(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
-    """One row per period in the range, columns as in TREND_COLUMNS."""
-    bounds = data_bounds(backend)
-    if bounds.is_empty:
-        return pd.DataFrame(columns=TREND_COLUMNS)
+@dataclass(frozen=True)
+class BreakdownQuery:
+    """Revenue per period by one segment column: the `top` values, the rest as 'other'."""
+
+    revenue: RevenueQuery
+    column: str
+    top: int = 6
+
+
+@dataclass(frozen=True)
+class WindowQuery:
+    """The days [start, end] against as many days just before."""
+
+    start: dt.date
+    end: dt.date
+    segment: SegmentFilter = field(default_factory=SegmentFilter)
+
+    def __post_init__(self):
+        check_date_range(self.start, self.end)
+
+
+def revenue_sql(backend: Backend, query: RevenueQuery, bounds: DataBounds) -> tuple[str, dict]:
     dialect = backend.dialect
     condition, params = query.segment.to_sql(dialect, filterable_columns(backend))
     active_user_periods, active_params = active_user_periods_sql(backend, query)
@@ -52,18 +80,25 @@ def revenue_trend(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
         calendar_series=dialect.integer_series("bounds.first_period", "$last_period", "period"),
         period_start=dialect.period_start("calendar.period", query.grain),
     )
-    params |= active_params | period_params(query, bounds)
-    frame = backend.run(dialect.bind_parameters(sql), params)
-    return typed(
-        frame, TREND_COLUMNS, "period_start",
-        counts=("orders", "paying_users", "active_users"), numbers=("revenue", "aov", "arpu"),
-    )
+    return dialect.bind_parameters(sql), params | active_params | period_params(query, bounds)
+
+
+REVENUE_SPEC = QuerySpec(
+    name="revenue", view=PeriodView, render=revenue_sql, columns=TREND,
+    parameters=(*PERIOD_PARAMETERS, "filter_*", "active_*"), includes=("active_periods",),
+    bounds=data_bounds,
+)
+
+
+def revenue_trend(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
+    """One row per period in the range, columns as in TREND_COLUMNS."""
+    return run_query(backend, REVENUE_SPEC, query)
 
 
 def active_user_periods_sql(backend: Backend, query: RevenueQuery) -> tuple[str, dict]:
     """One row per user x period with an event; unfiltered views read the table materialised
     at load instead of finding the distinct pairs among all events."""
-    if not query.segment.conditions and getattr(backend, "materialised_user_periods", False):
+    if not query.segment.conditions and backend.materialised_user_periods:
         return f"select user_id, period from {schema.user_periods_table(query.grain)}", {}
     return event_periods_sql(backend, "active_periods", query.grain, query.segment, "active")
 
@@ -73,29 +108,46 @@ def revenue_table(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
     return revenue_trend(backend, query)[COLUMNS]
 
 
-def revenue_breakdown(
-    backend: Backend, query: RevenueQuery, column: str, top: int = 6
-) -> pd.DataFrame:
-    """Revenue per period and segment value: the `top` values by revenue, the rest as 'other'."""
+def check_breakdown_column(backend: Backend, column: str) -> None:
     allowed = schema.segment_columns(backend.event_columns())
     if column not in allowed:
         raise FilterError(f"cannot break down by {column!r}: choose one of {', '.join(allowed)}")
-    bounds = data_bounds(backend)
-    if bounds.is_empty:
-        return pd.DataFrame(columns=["period_start", "segment_value", "revenue"])
-    dialect = backend.dialect
+
+
+def breakdown_sql(backend: Backend, view: BreakdownQuery, bounds: DataBounds) -> tuple[str, dict]:
+    check_breakdown_column(backend, view.column)  # the column becomes an identifier
+    query, dialect = view.revenue, backend.dialect
     condition, params = query.segment.to_sql(dialect, filterable_columns(backend))
     sql = sql_files.render(
         "revenue_breakdown",
         events=backend.relation(schema.EVENTS),
         segment_filter=condition,
         period_of_event_time=dialect.period_of_timestamp("event_time", query.grain),
-        breakdown_column=dialect.quote(column),
+        breakdown_column=dialect.quote(view.column),
     )
     periods = period_params(query, bounds)
     params |= {"start_period": periods["start_period"], "end_period": periods["end_period"]}
-    frame = backend.run(dialect.bind_parameters(sql), params)
-    return group_small_segments(frame, query.grain, top)
+    return dialect.bind_parameters(sql), params
+
+
+def top_segments(frame: pd.DataFrame, view: BreakdownQuery) -> pd.DataFrame:
+    return group_small_segments(frame, view.revenue.grain, view.top)
+
+
+REVENUE_BREAKDOWN_SPEC = QuerySpec(
+    name="revenue_breakdown", view=BreakdownQuery, render=breakdown_sql,
+    columns={"period_start": Kind.DATE, "segment_value": Kind.TEXT, "revenue": Kind.NUMBER},
+    parameters=("start_period", "end_period", "filter_*"), bounds=data_bounds,
+    shape=top_segments,
+)
+
+
+def revenue_breakdown(
+    backend: Backend, query: RevenueQuery, column: str, top: int = 6
+) -> pd.DataFrame:
+    """Revenue per period and segment value: the `top` values by revenue, the rest as 'other'."""
+    check_breakdown_column(backend, column)  # an unknown column is an error even without data
+    return run_query(backend, REVENUE_BREAKDOWN_SPEC, BreakdownQuery(query, column, top))
 
 
 def group_small_segments(frame: pd.DataFrame, grain: Grain, top: int) -> pd.DataFrame:
@@ -168,25 +220,39 @@ def midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time())
 
 
-def revenue_window(
-    backend: Backend, start: dt.date, end: dt.date, segment: SegmentFilter | None = None
-) -> WindowComparison:
-    if start > end:
-        raise ParameterError(f"start date {start} is after end date {end}")
-    segment = segment or SegmentFilter()
+def window_sql(backend: Backend, view: WindowQuery, bounds: None) -> tuple[str, dict]:
     dialect = backend.dialect
-    condition, params = segment.to_sql(dialect, filterable_columns(backend))
+    condition, params = view.segment.to_sql(dialect, filterable_columns(backend))
     sql = sql_files.render(
         "revenue_window", events=backend.relation(schema.EVENTS), segment_filter=condition
     )
-    previous_start, previous_end = previous_window(start, end)
+    previous_start, _ = previous_window(view.start, view.end)
     params |= {
         "previous_start_time": midnight(previous_start),
-        "start_time": midnight(start),
-        "end_time": midnight(end + dt.timedelta(days=1)),
+        "start_time": midnight(view.start),
+        "end_time": midnight(view.end + dt.timedelta(days=1)),
     }
-    row = backend.run(dialect.bind_parameters(sql), params).iloc[0]
+    return dialect.bind_parameters(sql), params
+
+
+REVENUE_WINDOW_SPEC = QuerySpec(
+    name="revenue_window", view=WindowQuery, render=window_sql,
+    columns={
+        "revenue": Kind.NUMBER, "previous_revenue": Kind.NUMBER, "orders": Kind.COUNT,
+        "previous_orders": Kind.COUNT, "paying_users": Kind.COUNT,
+        "previous_paying_users": Kind.COUNT,
+    },
+    parameters=("previous_start_time", "start_time", "end_time", "filter_*"),
+)
+
+
+def revenue_window(
+    backend: Backend, start: dt.date, end: dt.date, segment: SegmentFilter | None = None
+) -> WindowComparison:
+    view = WindowQuery(start, end, segment or SegmentFilter())
+    row = run_query(backend, REVENUE_WINDOW_SPEC, view).iloc[0]
     bounds = data_bounds(backend)
+    previous_start, previous_end = previous_window(start, end)
     return WindowComparison(
         start, end, previous_start, previous_end,
         float(row["revenue"]), float(row["previous_revenue"]),

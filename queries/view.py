@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import pandas as pd
 
 from queries.bounds import DataBounds
 from queries.errors import check_date_range
@@ -25,6 +22,9 @@ class PeriodView:
         check_date_range(self.start, self.end)
 
 
+PERIOD_PARAMETERS = ("last_period", "first_incomplete_period", "start_period", "end_period")
+
+
 def period_params(view: PeriodView, bounds: DataBounds) -> dict:
     """The calendar's last period, the first incomplete one, and the periods in the range."""
     return {
@@ -34,19 +34,3 @@ def period_params(view: PeriodView, bounds: DataBounds) -> dict:
         "end_period": period_index(view.end or bounds.last_day, view.grain),
     }
 
-
-def typed(
-    frame: pd.DataFrame,
-    columns: list[str],
-    date_column: str,
-    counts: Iterable[str] = (),
-    numbers: Iterable[str] = (),
-) -> pd.DataFrame:
-    """A query's rows with Python dates, int64 counts, float numbers and a bool is_complete."""
-    frame[date_column] = pd.to_datetime(frame[date_column]).dt.date
-    for column in counts:
-        frame[column] = frame[column].astype("int64")
-    for column in numbers:
-        frame[column] = frame[column].astype(float)
-    frame["is_complete"] = frame["is_complete"].astype(bool)
-    return frame[columns].reset_index(drop=True)

@@ -15,7 +15,9 @@ from app.config import Config
 from app.csv_export import neutralise, write_csv
 from app.factory import create_app
 from app.storage import Source, load
-from callbacks import growth as growth_callbacks
+from callbacks import growth as growth_panel
+from callbacks.panel import PanelContext
+from callbacks.panel import answer as panel_answer
 from layouts import ids
 from queries.backends import BackendError, DuckDBBackend
 from queries.cache import CachedBackend
@@ -146,24 +148,11 @@ def test_failing_backend_gives_error_card_not_exception():
 
 
 def growth_callbacks_update(backend, **inputs):
-    captured = {}
-
-    class Recorder:
-        def callback(self, *args, **kwargs):
-            def decorate(function):
-                captured.setdefault("functions", []).append(function)
-                return function
-
-            return decorate
-
-        def clientside_callback(self, *args, **kwargs):
-            pass  # the browser's gate in front of the panel (assets/panels.js)
-
-    growth_callbacks.register(Recorder(), backend, Config())
-    update = captured["functions"][0]
-    values = {"request": {"view": "[]"}, "grain": "week", "start": None, "end": None,
-              "activity": None, "segment_values": [], "segment_ids": []} | inputs
-    return update(*values.values())
+    """The growth panel's answer, in the order of its outputs, as its callback gives it."""
+    filters = {"grain": "week", "start": None, "end": None, "activity": None,
+               "segment_values": [], "segment_ids": []} | inputs
+    answer = panel_answer(growth_panel.PANEL, PanelContext(backend, Config()), filters, {})
+    return tuple(answer.values())
 
 
 def test_start_after_end_leaves_views_alone(make_db):

@@ -241,11 +241,12 @@ def test_the_command_line_exports_from_bigquery(demo_pair, bigquery_emulator):
 
 
 def test_the_dashboard_renders_from_bigquery(demo_pair):
-    from app.factory import serve_layout
+    from callbacks.panel import PanelContext
+    from callbacks.registry import serve_layout
     from tests.test_app import component_ids, growth_callbacks_update
 
     backend = CachedBackend(demo_pair.bigquery_backend, NullCache())
-    page = serve_layout(backend, demo_pair.bigquery)
+    page = serve_layout(PanelContext(backend, demo_pair.bigquery))
     found = json.dumps(component_ids(page), default=str)
     assert '"segment-filter"' in found and '"column": "utm_source"' in found
     status, kpis, _figure, _charts, rows, _ = growth_callbacks_update(backend, grain="month")

@@ -14,16 +14,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from queries.ask.answer import Answer
-from queries.ask.questions import (
-    COMPONENT_LABELS,
-    EXAMPLES,
-    METRICS,
-    PREVIOUS_ACTIVE,
-    MetricInfo,
-    PeriodRef,
-    Question,
-    parse,
-)
+from queries.ask.questions import EXAMPLES, PeriodRef, Question, from_revenue_table, parse
 from queries.ask.tables import with_churn_rate
 from queries.bounds import DataBounds, data_bounds
 from queries.errors import ParameterError
@@ -35,6 +26,17 @@ from queries.experiments import (
     verdict_lines,
 )
 from queries.growth import GrowthQuery, growth_table
+from queries.metrics import (
+    COUNT,
+    PERIOD_METRICS,
+    PREVIOUS_ACTIVE,
+    RATE,
+    REVENUE,
+    Metric,
+    Unit,
+    format_change,
+    format_value,
+)
 from queries.periods import Grain, period_end, period_index, period_start
 from queries.query_log import collecting
 from queries.retention import RetentionQuery, retention_table
@@ -97,28 +99,24 @@ def is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
 
 
-def fmt(value, kind: str) -> str:
-    if is_missing(value):
-        return "undefined"
-    return {"count": f"{value:,.0f}", "rate": f"{value:.1%}", "ratio": f"{value:.2f}",
-            "money": f"{value:,.2f}"}[kind]
+def fmt(value, unit: Unit) -> str:
+    return "undefined" if is_missing(value) else format_value(value, unit)
 
 
-def fmt_change(before, after, kind: str) -> str:
+def fmt_change(before, after, unit: Unit) -> str:
     if is_missing(before) or is_missing(after):
         return "no comparison"
     delta = after - before
-    text = {"count": f"{delta:+,.0f}", "rate": f"{delta * 100:+.1f} pts", "ratio": f"{delta:+.2f}",
-            "money": f"{delta:+,.2f}"}[kind]
-    if kind != "rate" and before:
+    text = format_change(delta, unit)
+    if not unit.change_in_points and before:  # a rate's change is already in points
         text += f", {delta / abs(before):+.1%}"
     return text
 
 
-def moved(label: str, before, after, kind: str) -> str:
+def moved(label: str, before, after, unit: Unit) -> str:
     """E.g. "New users: 1,200 → 1,350 (+150, +12.5%)"."""
-    return (f"{label}: {fmt(before, kind)} → {fmt(after, kind)}"
-            f" ({fmt_change(before, after, kind)})")
+    return (f"{label}: {fmt(before, unit)} → {fmt(after, unit)}"
+            f" ({fmt_change(before, after, unit)})")
 
 
 def capitalised(text: str) -> str:
@@ -133,11 +131,11 @@ def period_label(start: dt.date, grain: Grain) -> str:
 
 
 def component_label(column: str) -> str:
-    return COMPONENT_LABELS.get(column) or METRICS[column].label
+    return PERIOD_METRICS[column].name
 
 
-def kind_of(column: str) -> str:
-    return METRICS[column].kind if column in METRICS else "count"
+def unit_of(column: str) -> Unit:
+    return PERIOD_METRICS[column].unit
 
 
 # --- the per-period table -----------------------------------------------------------------
@@ -147,8 +145,8 @@ def period_table(context: AskContext, grain: Grain, metrics: tuple[str, ...]) ->
     """One row per period of the whole data, with every column the metrics need."""
     segment = context.view.segment
     table = with_churn_rate(growth_table(context.backend, GrowthQuery(grain, segment=segment)))
-    table[PREVIOUS_ACTIVE] = table["active_users"].shift(1)
-    if any(METRICS[m].source == "revenue" for m in metrics):
+    table[PREVIOUS_ACTIVE.column] = table["active_users"].shift(1)
+    if any(from_revenue_table(m) for m in metrics):
         trend = revenue_trend(context.backend, RevenueQuery(grain, segment=segment))
         extra = trend.drop(columns=["active_users", "is_complete"])
         table = table.merge(extra, on="period_start", how="left")
@@ -225,7 +223,7 @@ def period_and_previous(question: Question, context: AskContext, grain: Grain,
 
 
 def answer_extreme(question: Question, context: AskContext, bounds: DataBounds) -> Answer:
-    metric = METRICS[question.metrics[0]]
+    metric = PERIOD_METRICS[question.metrics[0]]
     grain = question.grain or context.view.grain
     table = period_table(context, grain, (metric.column,))
     start, end = context.view.start, context.view.end
@@ -241,31 +239,31 @@ def answer_extreme(question: Question, context: AskContext, bounds: DataBounds) 
                  " out (ask “including the current period” to count it).",)
         candidates = candidates[candidates["is_complete"]]
     if candidates.empty:
-        raise CannotAnswer(f"No period in this range has a {metric.label} to compare.")
+        raise CannotAnswer(f"No period in this range has a {metric.name} to compare.")
     ordered = candidates.sort_values(
         metric.column, ascending=question.extreme == "lowest", kind="stable"
     )
     best = ordered.iloc[0]
     text = (f"{capitalised(period_label(best['period_start'], grain))} had the {question.extreme}"
-            f" {metric.label}: {fmt(best[metric.column], metric.kind)}{detail(metric, best)}.")
+            f" {metric.name}: {fmt(best[metric.column], metric.unit)}{detail(metric, best)}.")
     bullets = tuple(
-        f"Next: {period_label(row['period_start'], grain)}, {fmt(row[metric.column], metric.kind)}"
+        f"Next: {period_label(row['period_start'], grain)}, {fmt(row[metric.column], metric.unit)}"
         for _, row in ordered.iloc[1:3].iterrows()
     )
     bullets += (f"Out of {len(candidates)} {grain.value}s in the view's range.",)
     return Answer(text, bullets, numbers_of(ordered.head(10), metric), notes=notes)
 
 
-def detail(metric: MetricInfo, row: pd.Series) -> str:
+def detail(metric: Metric, row: pd.Series) -> str:
     """The counts behind a rate, e.g. "(540 of the 1,200 active users of the period before)"."""
-    if metric.kind != "rate" or not metric.denominators:
+    if metric.unit is not RATE or not metric.denominators:
         return ""
     numerator = metric.numerators[0][0]
-    return (f" ({fmt(row[numerator], 'count')} {METRICS[numerator].label} of the"
-            f" {fmt(row[PREVIOUS_ACTIVE], 'count')} users active in the period before)")
+    return (f" ({fmt(row[numerator], COUNT)} {PERIOD_METRICS[numerator].name} of the"
+            f" {fmt(row[PREVIOUS_ACTIVE.column], COUNT)} users active in the period before)")
 
 
-def numbers_of(rows: pd.DataFrame, *metrics: MetricInfo) -> pd.DataFrame:
+def numbers_of(rows: pd.DataFrame, *metrics: Metric) -> pd.DataFrame:
     columns = ["period_start"]
     for metric in metrics:
         for factor in (*metric.numerators, *metric.denominators):
@@ -276,57 +274,57 @@ def numbers_of(rows: pd.DataFrame, *metrics: MetricInfo) -> pd.DataFrame:
 
 
 def answer_compare(question: Question, context: AskContext, bounds: DataBounds) -> Answer:
-    first, second = (METRICS[m] for m in question.metrics[:2])
+    first, second = (PERIOD_METRICS[m] for m in question.metrics[:2])
     grain = question_grain(question, context)
     _table, row, before = period_and_previous(
         question, context, grain, bounds, (first.column, second.column)
     )
     label = period_label(row["period_start"], grain)
     a, b = row[first.column], row[second.column]
-    text = (f"In {label}: {first.label} {fmt(a, first.kind)}, {second.label}"
-            f" {fmt(b, second.kind)}{relation(first, a, second, b)}.")
+    text = (f"In {label}: {first.name} {fmt(a, first.unit)}, {second.name}"
+            f" {fmt(b, second.unit)}{relation(first, a, second, b)}.")
     bullets = []
     numbers = []
     for metric in (first, second):
         previous = None if before is None else before[metric.column]
         if before is not None:
             then = period_label(before["period_start"], grain)
-            label = f"{metric.label.capitalize()} from {then}"
-            bullets.append(moved(label, previous, row[metric.column], metric.kind))
-        numbers.append({"metric": metric.label, "period_start": row["period_start"],
+            label = f"{metric.name.capitalize()} from {then}"
+            bullets.append(moved(label, previous, row[metric.column], metric.unit))
+        numbers.append({"metric": metric.name, "period_start": row["period_start"],
                         "value": row[metric.column], "previous_value": previous})
     return Answer(text, tuple(bullets), pd.DataFrame(numbers),
                   notes=incomplete_note(row, grain, bounds))
 
 
-def relation(first: MetricInfo, a, second: MetricInfo, b) -> str:
-    if is_missing(a) or is_missing(b) or first.kind != second.kind:
+def relation(first: Metric, a, second: Metric, b) -> str:
+    if is_missing(a) or is_missing(b) or first.unit != second.unit:
         return ""
-    if first.kind == "rate":
-        return f": {first.label} is {abs(a - b) * 100:.1f} points {'above' if a >= b else 'below'}"
-    difference = f"{fmt(abs(a - b), first.kind)} {'more' if a >= b else 'fewer'}"
+    if first.unit is RATE:
+        return f": {first.name} is {abs(a - b) * 100:.1f} points {'above' if a >= b else 'below'}"
+    difference = f"{fmt(abs(a - b), first.unit)} {'more' if a >= b else 'fewer'}"
     if b:
-        return f": {first.label} are {a / b:.2f} times {second.label} ({difference})"
+        return f": {first.name} are {a / b:.2f} times {second.name} ({difference})"
     return f" ({difference})"
 
 
 def answer_value(question: Question, context: AskContext, bounds: DataBounds) -> Answer:
-    metric = METRICS[question.metrics[0]]
+    metric = PERIOD_METRICS[question.metrics[0]]
     grain = question_grain(question, context)
     table, row, before = period_and_previous(question, context, grain, bounds, (metric.column,))
-    text = (f"{metric.label.capitalize()} in {period_label(row['period_start'], grain)}:"
-            f" {fmt(row[metric.column], metric.kind)}{detail(metric, row)}.")
+    text = (f"{metric.name.capitalize()} in {period_label(row['period_start'], grain)}:"
+            f" {fmt(row[metric.column], metric.unit)}{detail(metric, row)}.")
     bullets = ()
     if before is not None:
         label = f"From {period_label(before['period_start'], grain)}"
-        bullets = (moved(label, before[metric.column], row[metric.column], metric.kind),)
+        bullets = (moved(label, before[metric.column], row[metric.column], metric.unit),)
     rows = table.loc[[i for i in (getattr(before, "name", None), row.name) if i is not None]]
     return Answer(text, bullets, numbers_of(rows, metric),
                   notes=incomplete_note(row, grain, bounds))
 
 
 def answer_why(question: Question, context: AskContext, bounds: DataBounds) -> Answer:
-    metric = METRICS[question.metrics[0]]
+    metric = PERIOD_METRICS[question.metrics[0]]
     grain = question_grain(question, context)
     table, row, before = period_and_previous(question, context, grain, bounds, (metric.column,))
     if before is None:
@@ -337,7 +335,7 @@ def answer_why(question: Question, context: AskContext, bounds: DataBounds) -> A
     then, now = (period_label(r["period_start"], grain) for r in (before, row))
     text = change_sentence(question, metric, old, new, then, now)
     bullets = tuple(
-        moved(component_label(c).capitalize(), before[c], row[c], kind_of(c))
+        moved(component_label(c).capitalize(), before[c], row[c], unit_of(c))
         for c in component_columns(metric)
     )
     driver = main_driver(metric, before, row)
@@ -347,27 +345,27 @@ def answer_why(question: Question, context: AskContext, bounds: DataBounds) -> A
                   notes=incomplete_note(row, grain, bounds))
 
 
-def change_sentence(question, metric: MetricInfo, old, new, then: str, now: str) -> str:
-    name = metric.label.capitalize()
+def change_sentence(question, metric: Metric, old, new, then: str, now: str) -> str:
+    name = metric.name.capitalize()
     if is_missing(old) or is_missing(new):
-        return (f"{name} was {fmt(old, metric.kind)} in {then} and {fmt(new, metric.kind)} in"
+        return (f"{name} was {fmt(old, metric.unit)} in {then} and {fmt(new, metric.unit)} in"
                 f" {now}, so its change cannot be measured; here is how its parts moved.")
     moved = "rose" if new > old else "fell" if new < old else "did not change"
     contrary = (question.direction == "drop" and new >= old) or (
         question.direction == "rise" and new <= old)
     lead = f"{name} did not {question.direction} in {now}: it" if contrary else name
-    return (f"{lead} {moved} from {fmt(old, metric.kind)} in {then} to {fmt(new, metric.kind)}"
-            f" in {now} ({fmt_change(old, new, metric.kind)}).")
+    return (f"{lead} {moved} from {fmt(old, metric.unit)} in {then} to {fmt(new, metric.unit)}"
+            f" in {now} ({fmt_change(old, new, metric.unit)}).")
 
 
-def component_columns(metric: MetricInfo) -> list[str]:
+def component_columns(metric: Metric) -> list[str]:
     columns = []
     for factor in (*metric.numerators, *metric.denominators):
         columns += [c for c in factor if c not in columns]
     return columns
 
 
-def main_driver(metric: MetricInfo, before: pd.Series, row: pd.Series) -> str | None:
+def main_driver(metric: Metric, before: pd.Series, row: pd.Series) -> str | None:
     """Which factor moved the metric most: shares of the change in log(metric), so a ratio's
     numerator and denominator compare on one scale; within a sum, the part that moved most."""
     factors = [(f, 1) for f in metric.numerators] + [(f, -1) for f in metric.denominators]
@@ -384,13 +382,13 @@ def main_driver(metric: MetricInfo, before: pd.Series, row: pd.Series) -> str | 
     mostly = ""
     if len(factor) > 1:  # a sum: the part that moved most with the whole
         part = max(factor, key=lambda c: (row[c] - before[c]) * math.copysign(1, b - a))
-        mostly = f"{component_label(part)} ({fmt_change(before[part], row[part], kind_of(part))})"
+        mostly = f"{component_label(part)} ({fmt_change(before[part], row[part], unit_of(part))})"
         if len(factors) == 1:
             return f"Most of the change: {mostly}."
         mostly = f", mostly {mostly}"
     label = " + ".join(component_label(c) for c in factor)
     side = ", in the denominator" if sign < 0 else ""
-    return f"Main driver: {label} ({fmt_change(a, b, kind_of(factor[0]))}{side}){mostly}."
+    return f"Main driver: {label} ({fmt_change(a, b, unit_of(factor[0]))}{side}){mostly}."
 
 
 def answer_cohort(question: Question, context: AskContext, bounds: DataBounds) -> Answer:
@@ -445,14 +443,15 @@ def revenue_range(question: Question, context: AskContext, bounds: DataBounds):
 def answer_revenue_window(question: Question, context: AskContext, bounds) -> Answer:
     start, end = revenue_range(question, context, bounds)
     window = revenue_window(context.backend, start, end, context.view.segment)
-    text = (f"Revenue from {start:%d %b %Y} to {end:%d %b %Y}: {fmt(window.revenue, 'money')},"
-            f" against {fmt(window.previous_revenue, 'money')} in the {window.days} days before"
+    money = REVENUE["revenue"].unit
+    text = (f"Revenue from {start:%d %b %Y} to {end:%d %b %Y}: {fmt(window.revenue, money)},"
+            f" against {fmt(window.previous_revenue, money)} in the {window.days} days before"
             f" ({window.previous_start:%d %b} – {window.previous_end:%d %b %Y}):"
-            f" {fmt_change(window.previous_revenue, window.revenue, 'money')}.")
-    bullets = (
-        moved("Orders", window.previous_orders, window.orders, "count"),
-        moved("Paying users", window.previous_paying_users, window.paying_users, "count"),
-        moved("Average order value", window.previous_aov, window.aov, "money"),
+            f" {fmt_change(window.previous_revenue, window.revenue, money)}.")
+    bullets = tuple(
+        moved(metric.title, getattr(window, f"previous_{metric.column}"),
+              getattr(window, metric.column), metric.unit)
+        for metric in (REVENUE[column] for column in ("orders", "paying_users", "aov"))
     )
     notes = ()
     if window.days_with_data < window.days:

@@ -19,7 +19,7 @@ from queries.ask.answer import Answer
 from queries.ask.sandbox import ROW_LIMIT, SandboxError, SqlResult, run_sandboxed
 from queries.ask.sql_guard import CheckedSQL, RefusedSQL, check_sql
 from queries.ask.tables import MetricTables
-from queries.ask.warehouse import dry_run_method, run_on_warehouse
+from queries.ask.warehouse import run_on_warehouse
 from queries.backends import BackendError
 from queries.query_log import collecting
 
@@ -89,7 +89,7 @@ def ask_model(text: str, context: AskContext, config, client: openai.OpenAI) -> 
     tables = MetricTables(
         context.backend, context.view, context.declared,
         events_file=config.duckdb_path if context.backend.name == "duckdb" else None,
-        events_on_warehouse=dry_run_method(context.backend) is not None,
+        events_on_warehouse=context.backend.supports_dry_run,
     )
     messages = [
         {"role": "system", "content": INSTRUCTIONS.format(

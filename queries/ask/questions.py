@@ -10,49 +10,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from queries.metrics import GROWTH
 from queries.periods import Grain
 
 
-@dataclass(frozen=True)
-class MetricInfo:
-    column: str
-    label: str
-    source: str  # "growth" or "revenue": which table holds it
-    kind: str  # count, rate, ratio or money: how to print it
-    higher_is_better: bool = True
-    # metric = product of numerators / product of denominators; each factor is a sum of columns.
-    numerators: tuple[tuple[str, ...], ...] = ()
-    denominators: tuple[tuple[str, ...], ...] = ()
+def from_revenue_table(column: str) -> bool:
+    """Where a metric the question names is read: active users come from the growth table."""
+    return column not in GROWTH
 
-
-PREVIOUS_ACTIVE = "previous_active_users"
-METRICS = {
-    metric.column: metric
-    for metric in (
-        MetricInfo("new_users", "new users", "growth", "count"),
-        MetricInfo("retained_users", "retained users", "growth", "count"),
-        MetricInfo("resurrected_users", "resurrected users", "growth", "count"),
-        MetricInfo("churned_users", "churned users", "growth", "count", higher_is_better=False),
-        MetricInfo("active_users", "active users", "growth", "count",
-                   numerators=(("new_users", "retained_users", "resurrected_users"),)),
-        MetricInfo("retention_rate", "retention rate", "growth", "rate",
-                   numerators=(("retained_users",),), denominators=((PREVIOUS_ACTIVE,),)),
-        MetricInfo("churn_rate", "churn rate", "growth", "rate", higher_is_better=False,
-                   numerators=(("churned_users",),), denominators=((PREVIOUS_ACTIVE,),)),
-        MetricInfo("quick_ratio", "quick ratio", "growth", "ratio",
-                   numerators=(("new_users", "resurrected_users"),),
-                   denominators=(("churned_users",),)),
-        MetricInfo("revenue", "revenue", "revenue", "money",
-                   numerators=(("orders",), ("aov",))),
-        MetricInfo("orders", "orders", "revenue", "count"),
-        MetricInfo("paying_users", "paying users", "revenue", "count"),
-        MetricInfo("aov", "average order value", "revenue", "money",
-                   numerators=(("revenue",),), denominators=(("orders",),)),
-        MetricInfo("arpu", "revenue per active user", "revenue", "money",
-                   numerators=(("revenue",),), denominators=(("active_users",),)),
-    )
-}
-COMPONENT_LABELS = {PREVIOUS_ACTIVE: "active users of the period before"}
 
 # Longest phrases first, so "churn rate" is not read as "churned users".
 METRIC_WORDS = (
@@ -221,7 +186,7 @@ def parse(text: str, experiments: list[str] = ()) -> Question:
     if extreme and metrics:
         return Question(kind="extreme", extreme=extreme, **base)
     is_window = PREVIOUS.search(text) or last
-    if len(metrics) == 1 and METRICS[metrics[0]].source == "revenue" and is_window:
+    if len(metrics) == 1 and from_revenue_table(metrics[0]) and is_window:
         return Question(kind="revenue_window", **base)
     if len(metrics) >= 2 and COMPARE.search(text):
         return Question(kind="compare", **base)

@@ -20,40 +20,46 @@ from queries.experiments import COLUMNS as EXPERIMENT_COLUMNS
 from queries.experiments import (
     DeclaredExperiment,
     ExperimentQuery,
+    ExperimentView,
     experiment_names,
-    run_experiment,
+    experiment_result,
 )
-from queries.growth import GrowthQuery, growth_table
+from queries.growth import GrowthQuery
+from queries.metrics import EXPERIMENT, GROWTH, RETENTION, REVENUE, schema_columns
 from queries.periods import Grain
-from queries.retention import RetentionQuery, retention_table
-from queries.revenue import RevenueQuery, revenue_trend
+from queries.registry import QUERIES, run_query
+from queries.retention import RetentionQuery
+from queries.revenue import RevenueQuery
 from queries.view import PeriodView
 
 EXPERIMENT_RESULTS = "experiment_results"
 DATE_COLUMNS = ("period_start", "cohort_start")
 
+# Metric columns are explained as the catalogue says (queries/metrics.py); the other columns
+# here. Plain concatenation: {grain} is filled in later, per table.
 GROWTH_DOC = (
-    "growth accounting per {grain}: period_start (first day of the {grain}), new_users,"
-    " retained_users, resurrected_users, churned_users, active_users (= new + retained +"
-    " resurrected), retention_rate (= retained / active of the previous period), churn_rate"
-    " (= churned / active of the previous period = 1 - retention_rate), quick_ratio (= (new +"
-    " resurrected) / churned), is_complete (false for a period still in progress)"
+    "growth accounting per {grain}: period_start (first day of the {grain}), "
+    + schema_columns(GROWTH.values())
+    + ", is_complete (false for a period still in progress)"
 )
 RETENTION_DOC = (
-    "retention triangle per {grain}: cohort_start (the cohort's first active {grain}),"
-    " cohort_size, period_index (k {grain}s after the cohort's, 0 = the cohort's own),"
-    " retained_users (members active in period cohort + k), retention_rate, is_complete"
+    "retention triangle per {grain}: cohort_start (the cohort's first active {grain}), "
+    + schema_columns([RETENTION["cohort_size"]])
+    + ", period_index (k {grain}s after the cohort's, 0 = the cohort's own), "
+    + schema_columns([RETENTION["retained_users"], RETENTION["retention_rate"]])
+    + ", is_complete"
 )
 REVENUE_DOC = (
-    "revenue per {grain}: period_start, revenue, orders (events with a revenue value),"
-    " paying_users, active_users, aov (revenue / orders), arpu (revenue / active users),"
-    " is_complete"
+    "revenue per {grain}: period_start, "
+    # The growth tables, listed before, have explained active_users.
+    + schema_columns(REVENUE.values(), explained=GROWTH)
+    + ", is_complete"
 )
 EXPERIMENT_DOC = (
-    "one row per experiment and variant: experiment, variant, is_control, users, converters,"
-    " conversion_rate, lift_abs, lift_rel (relative lift over control), p_value,"
-    " p_value_adjusted, chance_to_beat_control, srm_p_value (below 0.001: sample-ratio"
-    " mismatch, do not trust), excluded_users"
+    "one row per experiment and variant: experiment, variant, is_control, "
+    + schema_columns(EXPERIMENT[column] for column in (
+        "users", "converters", "conversion_rate", "lift_abs", "lift_rel", "p_value",
+        "p_value_adjusted", "chance_to_beat_control", "srm_p_value", "excluded_users"))
 )
 EVENTS_DOC = (
     "the raw event log, NOT filtered by the view (can be huge: aggregate it or use LIMIT):"
@@ -101,14 +107,15 @@ class MetricTables:
         return {name: self.frame(name) for name in names if name != schema.EVENTS}
 
     def growth(self, grain: Grain) -> pd.DataFrame:
-        table = growth_table(self.backend, self.period_view(GrowthQuery, grain))
-        return with_churn_rate(table)
+        view = self.period_view(GrowthQuery, grain)
+        return with_churn_rate(run_query(self.backend, QUERIES["growth"], view))
 
     def retention(self, grain: Grain) -> pd.DataFrame:
-        return retention_table(self.backend, self.period_view(RetentionQuery, grain))
+        view = self.period_view(RetentionQuery, grain)
+        return run_query(self.backend, QUERIES["retention"], view)
 
     def revenue(self, grain: Grain) -> pd.DataFrame:
-        return revenue_trend(self.backend, self.period_view(RevenueQuery, grain))
+        return run_query(self.backend, QUERIES["revenue"], self.period_view(RevenueQuery, grain))
 
     def experiments(self) -> pd.DataFrame:
         tables = []
@@ -116,8 +123,9 @@ class MetricTables:
             query = ExperimentQuery(
                 name, start=self.view.start, end=self.view.end, segment=self.view.segment
             )
+            view = ExperimentView(query, self.declared.get(name))
             try:
-                table = run_experiment(self.backend, query, self.declared).table
+                table = experiment_result(self.backend, view).table
             except ParameterError:  # no users in this view: nothing to compare
                 continue
             tables.append(table.assign(experiment=name))

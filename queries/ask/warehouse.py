@@ -1,9 +1,8 @@
 """The model's SQL over `events` on a warehouse backend (BigQuery): dry-run first, capped bytes.
 
-Contract with the backend (the object app.factory.build_backend returns, or the backend it
-wraps as `.backend`):
-- `dry_run(sql: str, params: dict) -> int`: the bytes the query would process, without running
-  it; raises BackendError when the SQL is invalid.
+Contract with the backend (queries/backends.py's Backend, as app.factory.build_backend returns):
+- `supports_dry_run` is True, and `dry_run(sql: str, params: dict) -> int` gives the bytes the
+  query would process, without running it; it raises BackendError when the SQL is invalid.
 - `run(sql, params)` runs it (the backend applies its own maximum-bytes-billed cap as well).
 - `relation(schema.EVENTS)` is the FROM item the model's `events` is rewritten to.
 The SQL arrives checked by queries/ask/sql_guard.py, written in DuckDB's dialect; it is translated
@@ -20,15 +19,6 @@ from queries.ask.sandbox import SqlResult
 from queries.ask.sql_guard import CheckedSQL, RefusedSQL
 
 
-def dry_run_method(backend):
-    """The backend's dry_run, looking through a caching wrapper; None when it has none."""
-    for candidate in (backend, getattr(backend, "backend", None)):
-        method = getattr(candidate, "dry_run", None)
-        if callable(method):
-            return method
-    return None
-
-
 def to_warehouse_sql(checked: CheckedSQL, events_relation: str, row_limit: int) -> str:
     statement = sqlglot.parse_one(checked.sql, read="duckdb")
     target = exp.to_table(events_relation, dialect="bigquery")
@@ -40,11 +30,10 @@ def to_warehouse_sql(checked: CheckedSQL, events_relation: str, row_limit: int) 
 
 
 def run_on_warehouse(backend, checked: CheckedSQL, max_bytes: int, row_limit: int) -> SqlResult:
-    dry_run = dry_run_method(backend)
-    if dry_run is None:
+    if not backend.supports_dry_run:
         raise RefusedSQL("the raw events table is not available on this backend")
     sql = to_warehouse_sql(checked, backend.relation(schema.EVENTS), row_limit)
-    estimated = dry_run(sql, {})
+    estimated = backend.dry_run(sql, {})
     if estimated > max_bytes:
         raise RefusedSQL(
             f"the query would scan {estimated / 1e9:.2f} GB, above the cap of"

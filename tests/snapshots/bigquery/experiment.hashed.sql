@@ -1,0 +1,122 @@
+-- query: experiment
+-- One experiment's users and conversions: one row per variant x day x kind, where kind is
+-- 'assigned' (users by the day they were assigned), 'converted' (users by the day of their
+-- first conversion at or after assignment) or 'excluded' (users assigned to several variants,
+-- left out of every count; variant and day are null on that row).
+with assignments as (
+    -- query: hashed_assignments
+-- Deterministic assignment for an experiment declared in configuration: every user active on
+-- or after @hash_start is assigned at their first event from then on, to the variant whose
+-- cumulative weight range holds the hash bucket of salt || user_id (md5, first 32 bits, in
+-- [0, 1)); the same on every backend.
+with first_seen as (
+    select
+        user_id,
+        min(event_time) as assigned_at
+    from `demo-project.analytics.events`
+    where event_time >= @hash_start
+    group by user_id
+)
+
+select
+    @experiment as experiment,
+    user_id,
+    case
+        when (CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(CONCAT(@hash_salt, user_id))), 1, 8)) AS INT64) / 4294967296.0) < @bucket_below_0 then @variant_0
+        when (CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(CONCAT(@hash_salt, user_id))), 1, 8)) AS INT64) / 4294967296.0) < @bucket_below_1 then @variant_1
+        when (CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(CONCAT(@hash_salt, user_id))), 1, 8)) AS INT64) / 4294967296.0) < @bucket_below_2 then @variant_2
+        else @variant_2
+    end as variant,
+    assigned_at
+from first_seen
+
+),
+
+experiment_users as (
+    select
+        user_id,
+        min(variant) as variant,
+        count(distinct variant) as variants,
+        min(assigned_at) as assigned_at
+    from assignments
+    where experiment = @experiment
+    group by user_id
+),
+
+eligible as (
+    select
+        user_id,
+        variant,
+        assigned_at
+    from experiment_users
+    where
+        variants = 1
+        and (assigned_at is null or @start_time is null or assigned_at >= @start_time)
+        and (assigned_at is null or @end_time is null or assigned_at < @end_time)
+        and TRUE
+),
+
+conversions as (
+    select
+        eligible.user_id,
+        min(events.event_time) as converted_at
+    from eligible
+    inner join `demo-project.analytics.events` as events on events.user_id = eligible.user_id
+    where
+        events.event_type = @conversion_event
+        and TRUE
+        and (eligible.assigned_at is null or events.event_time >= eligible.assigned_at)
+        and (
+            @window_seconds is null
+            or eligible.assigned_at is null
+            or events.event_time <= TIMESTAMP_ADD(eligible.assigned_at, INTERVAL @window_seconds SECOND)
+        )
+    group by eligible.user_id
+)
+
+select
+    variant,
+    cast(assigned_at as date) as day,
+    'assigned' as kind,
+    count(*) as users
+from eligible
+group by variant, day
+
+union all
+
+select
+    eligible.variant,
+    -- Users without an assignment time have no day in the daily series: keep their
+    -- conversions out of it too (they still count in the totals).
+    case when eligible.assigned_at is not null then cast(conversions.converted_at as date) end
+        as day,
+    'converted' as kind,
+    count(*) as users
+from conversions
+inner join eligible on eligible.user_id = conversions.user_id
+group by eligible.variant, day
+
+union all
+
+select
+    null as variant,
+    null as day,
+    'excluded' as kind,
+    count(*) as users
+from experiment_users
+where variants > 1
+
+-- parameters:
+--   bucket_below_0 = 0.25
+--   bucket_below_1 = 0.5
+--   bucket_below_2 = 1.0
+--   conversion_event = "purchase"
+--   end_time = null
+--   experiment = "hashed_banner"
+--   hash_salt = "banner-2025"
+--   hash_start = 2024-02-01T00:00:00
+--   start_time = null
+--   variant_0 = "A"
+--   variant_1 = "B"
+--   variant_2 = "C"
+--   window_seconds = null
