@@ -326,7 +326,9 @@ def script_backend(config: Config) -> CachedBackend:
 
 
 def run_export(args, config: Config) -> int:
-    frame = EXPORTS[args.table](script_backend(config), args, config)
+    backend = script_backend(config)
+    with backend.shared_connection():  # one connection for the export's few queries
+        frame = EXPORTS[args.table](backend, args, config)
     target = args.output.open("w", newline="") if args.output else nullcontext(sys.stdout)
     with target as handle:
         write_csv(frame, handle)

@@ -25,6 +25,19 @@ def on_starting(server):
     ensure_data(Config.from_env())
 
 
+def post_worker_init(worker):
+    """The experiments' statistics (scipy, ~0.4 s to import) load in the background: the worker
+    serves at once, and the first experiment view does not wait for them."""
+    import importlib
+    import threading
+
+    def load_statistics():
+        for module in ("scipy.stats", "scipy.integrate", "scipy.optimize", "scipy.special"):
+            importlib.import_module(module)
+
+    threading.Thread(target=load_statistics, name="load-statistics", daemon=True).start()
+
+
 def when_ready(server):
     """Warm the shared cache once, in a separate process, while the workers start serving."""
     from app.warm import start_warm_process

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import no_update
+from dash import ALL, no_update
 
 from callbacks.panel import Panel
 from layouts import charts, ids
 from layouts import growth as layout
 from layouts.components import empty_state, kpi_card
 from queries.growth import GrowthQuery, growth_table, latest_complete_kpis
+from queries.metrics import KPIS
 from queries.periods import Grain
 
 PERIOD_NOUN = {Grain.DAY: "Day", Grain.WEEK: "Week of", Grain.MONTH: "Month of"}
@@ -67,7 +68,8 @@ def render(result: GrowthResult, query: GrowthQuery) -> dict:
         "status": incomplete_note(table, query.grain),
         "kpis": cards,
         "combined": charts.combined_figure(table, grain),
-        "metric_charts": layout.metric_chart_cards(charts.metric_figures(table, grain)),
+        "metric_charts": [figure for _, figure in charts.metric_figures(table, grain)],
+        "metric_charts_shown": {},
         "grid_rows": grid_rows,
         "export": {"fileName": f"growth_{grain}.csv",
                    "processCellCallback": {"function": "neutraliseFormula(params)"}},
@@ -76,7 +78,8 @@ def render(result: GrowthResult, query: GrowthQuery) -> dict:
 
 def failure(status, message: str) -> dict:
     return {"status": status, "kpis": [], "combined": charts.empty_figure(message),
-            "metric_charts": [], "grid_rows": [], "export": no_update}
+            "metric_charts": [charts.empty_figure("", height=240)] * len(KPIS),
+            "metric_charts_shown": {"display": "none"}, "grid_rows": [], "export": no_update}
 
 
 PANEL = Panel(
@@ -89,7 +92,9 @@ PANEL = Panel(
         "status": (ids.GROWTH_STATUS, "children"),
         "kpis": (ids.GROWTH_KPIS, "children"),
         "combined": (ids.GROWTH_COMBINED_CHART, "figure"),
-        "metric_charts": (ids.GROWTH_METRIC_CHARTS, "children"),
+        # One chart per KPI metric, in KPIS order (the layout's order).
+        "metric_charts": (ids.metric_graph(ALL), "figure"),
+        "metric_charts_shown": (ids.GROWTH_METRIC_CHARTS, "style"),
         "grid_rows": (ids.GROWTH_GRID, "rowData"),
         "export": (ids.GROWTH_GRID, "csvExportParams"),
     },

@@ -17,12 +17,14 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
 
 from callbacks import dash_request, diagnostics
 from callbacks.buttons import export_grid_on_click
 from callbacks.view_state import FILTER_BAR, FILTER_BAR_STATE, view_from_filter_bar
 from layouts import ids
 from layouts.components import error_card
+from layouts.page import PANEL_BODY, PANEL_UPDATING
 from queries.errors import ParameterError, UserError
 from queries.options import FilterOptions
 from queries.query_log import collecting
@@ -145,10 +147,15 @@ def register_panel(app, panel: Panel, context: PanelContext) -> None:
         output={name: Output(*dependency) for name, dependency in panel.outputs.items()},
         inputs={"request": Input(panel.request_id, "data")},
         state=state,
+        running=[(Output(ids.panel_body(panel.name), "className"), PANEL_UPDATING, PANEL_BODY)],
         prevent_initial_call=True,
     )
     def update_panel(request, filters, controls=None):
-        return answer(panel, context, filters, controls or {})
+        outputs = answer(panel, context, filters, controls or {})
+        if all(value is no_update for value in outputs.values()):
+            # Dash wants a list for a pattern output: say "nothing changed" as a whole.
+            raise PreventUpdate
+        return outputs
 
     for button, grid in panel.exports.items():
         export_grid_on_click(app, button, grid)

@@ -18,7 +18,7 @@ from callbacks import (
 )
 from callbacks.panel import PageOptions, Panel, PanelContext, register_panel
 from layouts import ids
-from layouts.page import page, unavailable_page
+from layouts.page import page, panel_body, unavailable_page
 from queries.backends import BackendError
 from queries.experiments import experiment_names
 from queries.options import filter_options
@@ -52,7 +52,8 @@ def panels_of_tab(tab: str | None) -> tuple[Panel, ...]:
 
 def tab_contents(options: PageOptions) -> list[tuple[str, str, list]]:
     """(tab id, label, the panels' layouts) for each tab."""
-    return [(tab, label, [panel.layout(options) for panel in panels_of_tab(tab)])
+    return [(tab, label, [panel_body(panel.name, panel.layout(options))
+                          for panel in panels_of_tab(tab)])
             for tab, label in TABS]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,11 +14,11 @@ from layouts import ids, retention_charts
 from layouts import retention as layout
 from layouts.charts import empty_figure
 from layouts.components import empty_state
+from layouts.retention_charts import HEATMAP_COHORTS
 from queries.periods import Grain
 from queries.retention import RetentionMode, RetentionQuery, retention_table, weighted_average
 
 DEFAULT_PERIODS = {Grain.DAY: 30, Grain.WEEK: 26, Grain.MONTH: 24}
-MAX_HEATMAP_COHORTS = 60
 NO_COHORT = "No cohort starts in this date range and segment."
 
 
@@ -73,10 +74,10 @@ def grid_rows(table, max_periods: int, show_counts: bool) -> list[dict]:
 
 
 def heatmap_note(cohorts: int):
-    if cohorts <= MAX_HEATMAP_COHORTS:
+    if cohorts <= HEATMAP_COHORTS:
         return None
     return empty_state(
-        f"The heatmap shows the latest {MAX_HEATMAP_COHORTS} of {cohorts} cohorts; the table "
+        f"The heatmap shows the latest {HEATMAP_COHORTS} of {cohorts} cohorts; the table "
         "below and its CSV hold them all. Narrow the date range to see earlier cohorts."
     )
 
@@ -87,7 +88,7 @@ def render(table: pd.DataFrame, request: RetentionRequest) -> dict:
     query, max_periods, show_counts = request.query, request.max_periods, request.show_counts
     average = weighted_average(table)
     cohorts = sorted(table["cohort_start"].unique())
-    recent = table[table["cohort_start"].isin(cohorts[-MAX_HEATMAP_COHORTS:])]
+    recent = table[table["cohort_start"].isin(cohorts[-HEATMAP_COHORTS:])]
     shown = min(max_periods, int(table["period_index"].max()))
     return {
         "status": heatmap_note(len(cohorts)),
@@ -108,14 +109,14 @@ def failure(status, message: str) -> dict:
 
 
 def register_period_default(app) -> None:
-    """"Periods shown" follows the grain until someone sets it."""
-
-    @app.callback(
+    """"Periods shown" follows the grain until someone sets it; in the browser, so a grain
+    change costs no round trip."""
+    defaults = json.dumps({grain.value: periods for grain, periods in DEFAULT_PERIODS.items()})
+    app.clientside_callback(
+        f"function (grain) {{ var d = {defaults}; return d[grain] || d.week; }}",
         Output(ids.RETENTION_MAX_PERIODS, "value"),
         Input(ids.GRAIN, "value"),
     )
-    def default_periods_for_grain(grain):
-        return DEFAULT_PERIODS[Grain.parse(grain or "week")]
 
 
 PANEL = Panel(

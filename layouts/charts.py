@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import plotly.io as pio
+from dash import dcc
 
 from queries.metrics import GROWTH, KPIS, RATIO, Metric, hover
 
@@ -85,6 +86,19 @@ def empty_figure(message: str, height: int = 320) -> dict:
                          "font": {"size": 14, "color": "#64748b"}}],
     }
     return figure([], layout)
+
+
+def placeholder_figure(height: int) -> dict:
+    """A blank chart of the drawn chart's height: the page keeps its shape until it draws."""
+    return empty_figure("", height)
+
+
+def chart(graph_id, height: int, **config) -> dcc.Graph:
+    """A chart that first draws a blank of its usual height. dcc.Graph resizes, and so draws
+    again, right after its first drawing: on the blank that costs nothing, and the page keeps
+    its shape until the data arrives."""
+    return dcc.Graph(id=graph_id, figure=placeholder_figure(height),
+                     config={"displaylogo": False} | config)
 
 
 def incomplete_periods(table: pd.DataFrame) -> list[dt.date]:

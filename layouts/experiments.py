@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts.charts import chart
 from layouts.components import data_grid, metric_column
 from layouts.revenue import grid_card, labelled
 from queries.experiments import COLUMNS
@@ -62,14 +63,12 @@ def panel(experiments: list[str], event_types: list[str]) -> html.Div:
         no_experiments_note(experiments),
         controls(experiments, event_types),
         html.Div(id=ids.EXPERIMENT_ALERTS),
-        dcc.Loading(html.Div(id=ids.EXPERIMENT_VERDICT, className="mb-3")),
+        html.Div(id=ids.EXPERIMENT_VERDICT, className="mb-3"),
         dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
-                id=ids.EXPERIMENT_LIFT_CHART, config={"displaylogo": False})))), md=8),
+            dbc.Col(dbc.Card(dbc.CardBody(chart(ids.EXPERIMENT_LIFT_CHART, 180))), md=8),
             dbc.Col(power_box, md=4),
         ], className="g-3 mb-3"),
-        dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
-            id=ids.EXPERIMENT_CUMULATIVE_CHART, config={"displaylogo": False}))),
+        dbc.Card(dbc.CardBody(chart(ids.EXPERIMENT_CUMULATIVE_CHART, 340)),
             className="mb-3"),
         grid_card("Variants", data_grid(ids.EXPERIMENT_GRID, GRID_COLUMNS, "experiment.csv",
                                         fit_columns=False), ids.EXPERIMENT_EXPORT),

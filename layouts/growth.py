@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from layouts import ids
+from layouts.charts import chart
 from layouts.components import data_grid, metric_column
 from queries.growth import COLUMNS
-from queries.metrics import GROWTH
+from queries.metrics import GROWTH, KPIS
 
 GRID_COLUMNS = [
     {"field": "period_start", "headerName": "Period start", "pinned": "left"},
@@ -21,15 +22,14 @@ def panel() -> html.Div:
     return html.Div(
         [
             html.Div(id=ids.GROWTH_STATUS),
-            dcc.Loading(dbc.Row(id=ids.GROWTH_KPIS, className="g-3 mb-1"), type="dot"),
+            dbc.Row(id=ids.GROWTH_KPIS, className="g-3 mb-1"),
             dbc.Card(
                 dbc.CardBody(
-                    dcc.Loading(dcc.Graph(id=ids.GROWTH_COMBINED_CHART,
-                                          config={"displaylogo": False}))
+                    chart(ids.GROWTH_COMBINED_CHART, 440)
                 ),
                 className="mb-3",
             ),
-            dcc.Loading(dbc.Row(id=ids.GROWTH_METRIC_CHARTS, className="g-3 mb-3")),
+            dbc.Row(metric_chart_cards(), id=ids.GROWTH_METRIC_CHARTS, className="g-3 mb-3"),
             dbc.Card(
                 [
                     dbc.CardHeader(
@@ -42,9 +42,7 @@ def panel() -> html.Div:
                         ],
                         className="d-flex justify-content-between align-items-center",
                     ),
-                    dbc.CardBody(dcc.Loading(
-                        data_grid(ids.GROWTH_GRID, GRID_COLUMNS, "growth.csv")
-                    )),
+                    dbc.CardBody(data_grid(ids.GROWTH_GRID, GRID_COLUMNS, "growth.csv")),
                 ],
                 className="mb-4",
             ),
@@ -52,12 +50,15 @@ def panel() -> html.Div:
     )
 
 
-def metric_chart_cards(figures) -> list[dbc.Col]:
+def metric_chart_cards() -> list[dbc.Col]:
+    """A card per KPI metric, drawn once: a new view updates each chart's figure in place
+    (Plotly.react), which costs the browser far less than mounting new charts."""
     return [
         dbc.Col(
-            dbc.Card(dbc.CardBody(dcc.Graph(figure=figure, config={"displayModeBar": False}))),
+            dbc.Card(dbc.CardBody(
+                chart(ids.metric_graph(metric.column), 240, displayModeBar=False))),
             xs=12, md=6, xl=4, className="metric-chart",
             id=ids.metric_chart(metric.column),
         )
-        for metric, figure in figures
+        for metric in KPIS
     ]

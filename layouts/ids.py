@@ -13,6 +13,7 @@ DATE_RANGE_END_INPUT = "date-range-end"
 ACTIVITY_EVENTS = "activity-events"
 FILTER_MESSAGE = "filter-message"
 QUICK_RANGE_TYPE = "quick-range"
+QUICK_RANGE_DATES = "quick-range-dates"
 SEGMENT_FILTER_TYPE = "segment-filter"
 
 # The tabs of VIEW_TABS: each tab_id is a value of its active_tab.
@@ -30,6 +31,11 @@ def panel_request(panel: str, tab: str) -> dict:
     open and its view differs from the one it drew last; `tab` is read there."""
     return {"type": PANEL_REQUEST_TYPE, "panel": panel, "tab": tab}
 
+
+
+def panel_body(panel: str) -> dict:
+    """The box around a panel's layout, dimmed while the panel updates."""
+    return {"type": "panel-body", "panel": panel}
 
 
 # Shareable views: the URL carries the view state
@@ -75,6 +81,13 @@ def kpi_tooltip_target(metric: str) -> str:
 
 def metric_chart(metric: str) -> dict:
     return {"type": "metric-chart", "metric": metric}
+
+
+METRIC_GRAPH_TYPE = "metric-graph"
+
+
+def metric_graph(metric) -> dict:
+    return {"type": METRIC_GRAPH_TYPE, "metric": metric}
 
 
 # Retention view

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -10,6 +12,8 @@ from layouts.components import empty_state, error_card
 from queries.options import FilterOptions
 from queries.periods import Grain
 
+PANEL_BODY = "panel-body"
+PANEL_UPDATING = "panel-body updating"
 GRAIN_LABELS = {Grain.DAY: "Day", Grain.WEEK: "Week", Grain.MONTH: "Month"}
 
 
@@ -51,8 +55,19 @@ def grain_toggle() -> dbc.RadioItems:
 QUICK_RANGES = ((7, "7d"), (28, "28d"), (90, "90d"), (0, "All"))
 
 
-def quick_ranges() -> dbc.ButtonGroup:
-    return dbc.ButtonGroup(
+def quick_range_dates(days: int, first_day, last_day) -> tuple[str, str]:
+    """The last `days` days of data (all of it for 0), never before the first day."""
+    first = dt.date.fromisoformat(str(first_day)[:10])
+    last = dt.date.fromisoformat(str(last_day)[:10])
+    start = first if days == 0 else max(first, last - dt.timedelta(days=days - 1))
+    return start.isoformat(), last.isoformat()
+
+
+def quick_ranges(options: FilterOptions) -> html.Div:
+    """The buttons, and each one's dates (a click sets them in the browser: no round trip)."""
+    dates = {str(days): quick_range_dates(days, options.first_day, options.last_day)
+             for days, _ in QUICK_RANGES}
+    buttons = dbc.ButtonGroup(
         [
             dbc.Button(label, id=ids.quick_range(days), size="sm", color="light",
                        title=f"last {days} days of data" if days else "all data")
@@ -60,6 +75,7 @@ def quick_ranges() -> dbc.ButtonGroup:
         ],
         className="ms-2 quick-ranges",
     )
+    return html.Div([buttons, dcc.Store(id=ids.QUICK_RANGE_DATES, data=dates)])
 
 
 def date_range(options: FilterOptions) -> dcc.DatePickerRange:
@@ -99,7 +115,8 @@ def filter_bar(options: FilterOptions) -> dbc.Card:
         labelled("Grain", html.Div(grain_toggle()), {"xs": 12, "md": "auto"}),
         labelled(
             "Date range",
-            html.Div([date_range(options), quick_ranges()], className="d-flex align-items-center"),
+            html.Div([date_range(options), quick_ranges(options)],
+                     className="d-flex align-items-center"),
             {"xs": 12, "md": "auto"},
         ),
         labelled("Activity counts", activity, {"xs": 12, "md": 2}),
@@ -116,6 +133,11 @@ def filter_bar(options: FilterOptions) -> dbc.Card:
         ),
         className="filter-bar mb-3",
     )
+
+
+def panel_body(name: str, layout) -> html.Div:
+    """While the panel updates, its previous view stays, dimmed (assets/style.css)."""
+    return html.Div(layout, id=ids.panel_body(name), className=PANEL_BODY)
 
 
 def tab_body(panels: list):

@@ -6,7 +6,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts.charts import chart
 from layouts.components import data_grid, metric_column, unit_formatter
+from layouts.retention_charts import HEATMAP_HEIGHT
 from queries.metrics import RETENTION
 
 MODE_OPTIONS = [
@@ -54,8 +56,7 @@ def panel(event_types: list[str]) -> html.Div:
             controls(event_types),
             html.Div(id=ids.RETENTION_STATUS),
             dbc.Card(
-                dbc.CardBody(dcc.Loading(dcc.Graph(
-                    id=ids.RETENTION_HEATMAP, config={"displaylogo": False}))),
+                dbc.CardBody(chart(ids.RETENTION_HEATMAP, HEATMAP_HEIGHT)),
                 className="mb-3",
             ),
             dbc.Card(
@@ -63,7 +64,7 @@ def panel(event_types: list[str]) -> html.Div:
                     dbc.Row(control("Overlay cohorts", dcc.Dropdown(
                         id=ids.RETENTION_OVERLAY, multi=True, placeholder="Pick cohorts to compare"
                     ), 6)),
-                    dcc.Loading(dcc.Graph(id=ids.RETENTION_CURVE, config={"displaylogo": False})),
+                    chart(ids.RETENTION_CURVE, 360),
                 ]),
                 className="mb-3",
             ),
@@ -77,8 +78,8 @@ def panel(event_types: list[str]) -> html.Div:
                         ],
                         className="d-flex justify-content-between align-items-center",
                     ),
-                    dbc.CardBody(dcc.Loading(data_grid(
-                        ids.RETENTION_GRID, [], "retention.csv", fit_columns=False))),
+                    dbc.CardBody(data_grid(
+                        ids.RETENTION_GRID, [], "retention.csv", fit_columns=False)),
                 ],
                 className="mb-4",
             ),

@@ -10,6 +10,11 @@ from queries.metrics import RETENTION, hover
 RETAINED, RATE = RETENTION["retained_users"], RETENTION["retention_rate"]
 
 AVERAGE_LABEL = "Weighted average"
+# The heatmap shows the latest cohorts (the grid holds all) at one height whatever their
+# number: a chart whose height changes is drawn twice (dcc.Graph redraws it on resize), and a
+# heatmap's cell texts are most of its drawing time.
+HEATMAP_COHORTS = 20
+HEATMAP_HEIGHT = 26 * (HEATMAP_COHORTS + 1) + 120
 HEATMAP_COLOURS = [[0.0, "#f8fafc"], [0.15, "#dbeafe"], [0.4, "#93c5fd"], [0.7, "#3b82f6"],
                    [1.0, "#1e3a8a"]]
 # One template for every cell; a cell carries only [retained users, extra line]. The row label
@@ -86,7 +91,10 @@ def heatmap_figure(
         "xgap": 1, "ygap": 1,
         "colorbar": {"tickformat": RATE.unit.tick, "title": {"text": "retained"}},
     }
-    layout = base_layout(max(320, 26 * len(labels) + 120), "Retention by cohort") | {
+    layout = base_layout(HEATMAP_HEIGHT, "Retention by cohort") | {
+        # Margins that fit the cohort labels, the top axis and the colour bar: left to grow
+        # on their own, they would make Plotly draw the heatmap a second time.
+        "margin": {"l": 150, "r": 100, "t": 90, "b": 40, "autoexpand": False},
         "hovermode": "closest",
         "annotations": [{
             "text": "* period still in progress", "xref": "paper", "yref": "paper", "x": 1,

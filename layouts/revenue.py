@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts.charts import chart
 from layouts.components import data_grid, metric_column, shown, window_card
 from queries.funnel import COLUMNS as FUNNEL_TABLE_COLUMNS
 from queries.funnel import DEFAULT_STEPS
@@ -58,7 +59,7 @@ def grid_card(title: str, grid, button_id: str) -> dbc.Card:
                 ],
                 className="d-flex justify-content-between align-items-center",
             ),
-            dbc.CardBody(dcc.Loading(grid)),
+            dbc.CardBody(grid),
         ],
         className="mb-4",
     )
@@ -80,11 +81,9 @@ def revenue_section(segment_columns: list[str]) -> html.Div:
         [
             controls,
             html.Div(id=ids.REVENUE_STATUS),
-            dcc.Loading(dbc.Row(id=ids.REVENUE_KPIS, className="g-3 mb-1"), type="dot"),
-            dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
-                id=ids.REVENUE_TREND, config={"displaylogo": False}))), className="mb-3"),
-            dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
-                id=ids.REVENUE_WINDOW_CHART, config={"displaylogo": False}))), className="mb-3"),
+            dbc.Row(id=ids.REVENUE_KPIS, className="g-3 mb-1"),
+            dbc.Card(dbc.CardBody(chart(ids.REVENUE_TREND, 520)), className="mb-3"),
+            dbc.Card(dbc.CardBody(chart(ids.REVENUE_WINDOW_CHART, 320)), className="mb-3"),
             grid_card("Revenue table", data_grid(ids.REVENUE_GRID, REVENUE_COLUMNS, "revenue.csv"),
                       ids.REVENUE_EXPORT),
         ]
@@ -114,10 +113,8 @@ def funnel_section(event_types: list[str], segment_columns: list[str]) -> html.D
             html.Div(id=ids.FUNNEL_STATUS),
             dbc.Row(
                 [
-                    dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
-                        id=ids.FUNNEL_CHART, config={"displaylogo": False})))), md=6),
-                    dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
-                        id=ids.FUNNEL_BREAKDOWN_CHART, config={"displaylogo": False})))), md=6),
+                    dbc.Col(dbc.Card(dbc.CardBody(chart(ids.FUNNEL_CHART, 360))), md=6),
+                    dbc.Col(dbc.Card(dbc.CardBody(chart(ids.FUNNEL_BREAKDOWN_CHART, 360))), md=6),
                 ],
                 className="g-3 mb-3",
             ),

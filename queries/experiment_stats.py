@@ -14,9 +14,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from importlib import import_module
 from numbers import Real
 
-from scipy import integrate, optimize, special, stats
+
+class LazyModule:
+    """A module imported on first use: importing scipy takes ~0.4 s, which every command-line
+    export and gunicorn worker paid, though only experiments need it."""
+
+    def __init__(self, name: str):
+        self._name, self._module = name, None
+
+    def __getattr__(self, attribute: str):
+        if self._module is None:
+            self._module = import_module(self._name)
+        return getattr(self._module, attribute)
+
+
+integrate, optimize = LazyModule("scipy.integrate"), LazyModule("scipy.optimize")
+special, stats = LazyModule("scipy.special"), LazyModule("scipy.stats")
 
 SRM_THRESHOLD = 0.001
 # Posterior mass left outside the integration range of chance_to_beat_control: far below the

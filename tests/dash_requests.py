@@ -4,12 +4,16 @@ renderer sends: the real dispatch, context (ctx.triggered_id, cookies) and seria
 from __future__ import annotations
 
 from layouts import ids
+from queries.metrics import KPIS
 
 CALLBACK_PATH = "/_dash-update-component"
 # The segment dropdowns' pattern id as the renderer writes it, and its one dropdown in an app
 # over tests/conftest.py's PLATFORM_ROWS.
 SEGMENTS = '{"column":["ALL"],"type":"segment-filter"}'
-MATCHES = {SEGMENTS: [ids.segment_filter("platform")]}
+# The growth view's chart per KPI metric, always in the page.
+METRIC_GRAPHS = {'{"metric":["ALL"],"type":"metric-graph"}':
+                 [ids.metric_graph(metric.column) for metric in KPIS]}
+MATCHES = {SEGMENTS: [ids.segment_filter("platform")]} | METRIC_GRAPHS
 
 
 def callback_key(app, first_output: str) -> str:

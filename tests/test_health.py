@@ -128,10 +128,10 @@ def test_one_log_line_per_request_with_its_queries_and_the_cache_header(database
     assert line["cache_hits"] == line["queries"] and line["cache_misses"] == 0
 
     caplog.clear()
-    message = request_body(app, f"{ids.FILTER_MESSAGE}.children",
-                           {f"{ids.GRAIN}.value": "week", f"{SEGMENTS}.value": [None]},
-                           matches=MATCHES)
-    assert client.post(CALLBACK_PATH, json=message).headers["X-Query-Cache"] == "none"
+    # A callback that runs no query: the URL's view state.
+    url_state = request_body(app, f"{ids.URL}.search", {f"{ids.GRAIN}.value": "week"},
+                             matches=MATCHES)
+    assert client.post(CALLBACK_PATH, json=url_state).headers["X-Query-Cache"] == "none"
     page = client.get("/healthz")
     assert "X-Query-Cache" not in page.headers
     assert [(line["path"], line["queries"]) for line in request_lines(caplog)] == [
