@@ -25,7 +25,7 @@ from app.validation import (
 from queries import schema
 from queries.backends import connect_duckdb
 from queries.dialect import DUCKDB
-from queries.filters import SegmentFilter
+from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.growth import user_periods_sql
 from queries.periods import Grain
 
@@ -315,15 +315,29 @@ def add_segment_columns(connection, staged_columns: list[str]) -> None:
 
 
 def materialise_user_periods(connection) -> None:
-    """Per-grain user histories, so unfiltered views skip the scan and window over all events."""
+    """Per-grain user histories, so unfiltered views skip the scan and window over all events,
+    and per-grain activity by segment values, so filtered views skip the scan."""
     connection.execute("use store")
     try:
+        events = UnmaterialisedDuckDB(connection)
         for grain in Grain:
-            sql, _ = user_periods_sql(UnmaterialisedDuckDB(connection), grain, SegmentFilter())
-            table = schema.user_periods_table(grain)
-            connection.execute(f"create or replace table {table} as {sql}")
+            sql, _ = user_periods_sql(events, grain, SegmentFilter())
+            histories, activity = schema.user_periods_table(grain), schema.activity_table(grain)
+            connection.execute(f"create or replace table {histories} as {sql}")
+            connection.execute(
+                f"create or replace table {activity} as {activity_sql(events, grain)}")
     finally:
         connection.execute("use memory")
+
+
+def activity_sql(events, grain: Grain) -> str:
+    """Distinct user x period x event type x segment values: what any segment filter selects
+    activity by, sorted so a user's periods sit together."""
+    columns = ", ".join(DUCKDB.quote(column) for column in
+                        (ACTIVITY_COLUMN, *schema.segment_columns(events.event_columns())))
+    period = DUCKDB.period_of_timestamp("event_time", grain)
+    return (f"select distinct user_id, {period} as period, {columns} from {schema.EVENTS}"
+            " order by user_id, period")
 
 
 class UnmaterialisedDuckDB:

@@ -17,6 +17,18 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return { view: view };
     },
 
+    // Inputs: a view's figures, whether their charts are on screen. Draws the figures while
+    // the charts are shown and only once per view (Dash hands over the same object).
+    drawWhenShown: function (figures, shown) {
+      var outputs = window.dash_clientside.callback_context.outputs_list;
+      var charts = JSON.stringify((Array.isArray(outputs) ? outputs[0] : outputs).id);
+      if (!figures || !shown || drawnFigures.get(charts) === figures) {
+        throw window.dash_clientside.PreventUpdate;
+      }
+      drawnFigures.set(charts, figures);
+      return figures;
+    },
+
     // Inputs: whether the card is open, the active tab, then each panel's first output (set
     // whenever the panel answers). The diagnostics are read only while the card is open.
     diagnostics: function (isOpen, activeTab) {
@@ -27,3 +39,24 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
   },
 });
+
+// The figures each chart (or group of charts) drew last, by its first output's id.
+var drawnFigures = new Map();
+
+// Boxes marked data-shown-store (layouts/growth.py drawn_when_shown) set that store to whether
+// a tenth of them is on screen: a box whose top edge peeks above the fold waits for a scroll.
+var SHOWN_RATIO = 0.1;
+var shownBoxes = new IntersectionObserver(function (entries) {
+  entries.forEach(function (entry) {
+    window.dash_clientside.set_props(entry.target.dataset.shownStore, {
+      data: entry.isIntersecting && entry.intersectionRatio >= SHOWN_RATIO,
+    });
+  });
+}, { threshold: [0, SHOWN_RATIO] });
+
+new MutationObserver(function () {
+  document.querySelectorAll("[data-shown-store]:not([data-shown-watched])").forEach(function (box) {
+    box.setAttribute("data-shown-watched", "");
+    shownBoxes.observe(box);
+  });
+}).observe(document.documentElement, { childList: true, subtree: true });

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, no_update
+from dash import ALL, ClientsideFunction, Input, Output, no_update
 
 from callbacks.panel import Panel
 from layouts import charts, ids
 from layouts import growth as layout
-from layouts.components import empty_state, kpi_card
+from layouts.components import NO_KPI, KpiTexts, empty_state, kpi_texts
 from queries.growth import GrowthQuery, growth_table, latest_complete_kpis
 from queries.metrics import KPIS
 from queries.periods import Grain
@@ -60,13 +60,14 @@ def render(result: GrowthResult, query: GrowthQuery) -> dict:
         return failure(empty_state(NO_ACTIVITY), NO_ACTIVITY)
     grid_rows = table.assign(period_start=table["period_start"].astype(str))
     grid_rows = grid_rows.astype(object).where(grid_rows.notna(), None).to_dict("records")
-    kpis = latest_complete_kpis(table)
-    cards = [kpi_card(k, period_label(query.grain, k.period_start)) for k in kpis]
+    kpis = [kpi_texts(k, period_label(query.grain, k.period_start))
+            for k in latest_complete_kpis(table)]
+    status = incomplete_note(table, query.grain)
     if not kpis:
-        cards = [dbc.Col(empty_state("No complete period in this range yet."))]
+        status = empty_state("No complete period in this range yet.")
     return {
-        "status": incomplete_note(table, query.grain),
-        "kpis": cards,
+        "status": status,
+        **kpi_outputs(kpis or [NO_KPI] * len(KPIS)),
         "combined": charts.combined_figure(table, grain),
         "metric_charts": [figure for _, figure in charts.metric_figures(table, grain)],
         "metric_charts_shown": {},
@@ -76,10 +77,30 @@ def render(result: GrowthResult, query: GrowthQuery) -> dict:
     }
 
 
+def kpi_outputs(cards: list[KpiTexts]) -> dict:
+    """The cards' texts, one list per part, in KPIS order (the cards' order on the page)."""
+    return {"kpi_values": [card.value for card in cards],
+            "kpi_changes": [card.change for card in cards],
+            "kpi_tones": [card.change_class for card in cards],
+            "kpi_periods": [card.period for card in cards]}
+
+
 def failure(status, message: str) -> dict:
-    return {"status": status, "kpis": [], "combined": charts.empty_figure(message),
+    return {"status": status, **kpi_outputs([NO_KPI] * len(KPIS)),
+            "combined": charts.empty_figure(message),
             "metric_charts": [charts.empty_figure("", height=240)] * len(KPIS),
             "metric_charts_shown": {"display": "none"}, "grid_rows": [], "export": no_update}
+
+
+def register_drawing_when_shown(app) -> None:
+    """The metric charts sit below the fold: a view's figures reach them only while they are
+    on screen (assets/panels.js), so a change of view costs the browser one chart, not eight."""
+    app.clientside_callback(
+        ClientsideFunction("panels", "drawWhenShown"),
+        Output(ids.metric_graph(ALL), "figure"),
+        Input(ids.GROWTH_METRIC_FIGURES, "data"),
+        Input(ids.GROWTH_METRIC_CHARTS_SHOWN, "data"),
+    )
 
 
 PANEL = Panel(
@@ -90,10 +111,13 @@ PANEL = Panel(
     layout=lambda _options: layout.panel(),
     outputs={
         "status": (ids.GROWTH_STATUS, "children"),
-        "kpis": (ids.GROWTH_KPIS, "children"),
+        "kpi_values": (ids.kpi_value(ALL), "children"),
+        "kpi_changes": (ids.kpi_change(ALL), "children"),
+        "kpi_tones": (ids.kpi_change(ALL), "className"),
+        "kpi_periods": (ids.kpi_period(ALL), "children"),
         "combined": (ids.GROWTH_COMBINED_CHART, "figure"),
-        # One chart per KPI metric, in KPIS order (the layout's order).
-        "metric_charts": (ids.metric_graph(ALL), "figure"),
+        # One figure per KPI metric, in KPIS order; the charts draw them while on screen.
+        "metric_charts": (ids.GROWTH_METRIC_FIGURES, "data"),
         "metric_charts_shown": (ids.GROWTH_METRIC_CHARTS, "style"),
         "grid_rows": (ids.GROWTH_GRID, "rowData"),
         "export": (ids.GROWTH_GRID, "csvExportParams"),
@@ -103,4 +127,5 @@ PANEL = Panel(
     render=render,
     failure=failure,
     exports={ids.GROWTH_EXPORT: ids.GROWTH_GRID},
+    extra_callbacks=register_drawing_when_shown,
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import html
@@ -32,20 +34,35 @@ def shown(value: float | None, unit: Unit) -> str:
     return "–" if value is None else format_value(value, unit)
 
 
-def change_badge(kpi: KpiValue) -> html.Span:
+@dataclass(frozen=True)
+class KpiTexts:
+    """What a KPI card shows for one period: its value, the change and its tone, the period."""
+
+    value: str
+    change: str
+    change_class: str
+    period: str
+
+
+NO_KPI = KpiTexts("–", "", "kpi-change text-muted", "")
+
+
+def kpi_texts(kpi: KpiValue, period_label: str) -> KpiTexts:
+    value, period = shown(kpi.value, kpi.metric.unit), f"{period_label} · vs previous"
     if kpi.change is None:
-        return html.Span("no comparison", className="kpi-change text-muted")
+        return KpiTexts(value, "no comparison", "kpi-change text-muted", period)
     text = format_change(kpi.change, kpi.metric.unit)
     if kpi.change_pct is not None:
         text += f" ({kpi.change_pct:+.1%})"
     improving = (kpi.change > 0) == kpi.metric.higher_is_better
     tone = "text-muted" if kpi.change == 0 else ("text-success" if improving else "text-danger")
     arrow = "▲" if kpi.change > 0 else ("▼" if kpi.change < 0 else "■")
-    return html.Span(f"{arrow} {text}", className=f"kpi-change {tone}")
+    return KpiTexts(value, f"{arrow} {text}", f"kpi-change {tone}", period)
 
 
-def kpi_card(kpi: KpiValue, period_label: str) -> dbc.Col:
-    metric = kpi.metric
+def kpi_card(metric: Metric) -> dbc.Col:
+    """A card drawn once with the page; each view sets its texts (kpi_texts), which costs the
+    browser far less than new cards."""
     info_id = ids.kpi_tooltip_target(metric.column)
     card = dbc.Card(
         dbc.CardBody(
@@ -57,9 +74,10 @@ def kpi_card(kpi: KpiValue, period_label: str) -> dbc.Col:
                     ],
                     className="d-flex justify-content-between",
                 ),
-                html.Div(shown(kpi.value, metric.unit), className="kpi-value"),
-                change_badge(kpi),
-                html.Div(f"{period_label} · vs previous", className="kpi-period"),
+                html.Div(NO_KPI.value, id=ids.kpi_value(metric.column), className="kpi-value"),
+                html.Span(NO_KPI.change, id=ids.kpi_change(metric.column),
+                          className=NO_KPI.change_class),
+                html.Div(NO_KPI.period, id=ids.kpi_period(metric.column), className="kpi-period"),
                 dbc.Tooltip(metric.definition, target=info_id, placement="top"),
             ]
         ),

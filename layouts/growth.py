@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from layouts import ids
 from layouts.charts import chart
-from layouts.components import data_grid, metric_column
+from layouts.components import data_grid, kpi_card, metric_column
 from queries.growth import COLUMNS
 from queries.metrics import GROWTH, KPIS
 
@@ -22,14 +22,14 @@ def panel() -> html.Div:
     return html.Div(
         [
             html.Div(id=ids.GROWTH_STATUS),
-            dbc.Row(id=ids.GROWTH_KPIS, className="g-3 mb-1"),
-            dbc.Card(
-                dbc.CardBody(
-                    chart(ids.GROWTH_COMBINED_CHART, 440)
-                ),
-                className="mb-3",
+            dbc.Row([kpi_card(metric) for metric in KPIS], id=ids.GROWTH_KPIS,
+                    className="g-3 mb-1"),
+            dbc.Card(dbc.CardBody(chart(ids.GROWTH_COMBINED_CHART, 440)), className="mb-3"),
+            drawn_when_shown(
+                dbc.Row(metric_chart_cards(), id=ids.GROWTH_METRIC_CHARTS, className="g-3 mb-3"),
+                ids.GROWTH_METRIC_CHARTS_SHOWN,
             ),
-            dbc.Row(metric_chart_cards(), id=ids.GROWTH_METRIC_CHARTS, className="g-3 mb-3"),
+            dcc.Store(id=ids.GROWTH_METRIC_FIGURES),
             dbc.Card(
                 [
                     dbc.CardHeader(
@@ -48,6 +48,13 @@ def panel() -> html.Div:
             ),
         ]
     )
+
+
+def drawn_when_shown(content, shown_store: str) -> html.Div:
+    """Content whose charts draw only while it is on screen (or close to it): assets/panels.js
+    watches the box and keeps `shown_store` true while it is in view."""
+    return html.Div([content, dcc.Store(id=shown_store, data=False)],
+                    **{"data-shown-store": shown_store})
 
 
 def metric_chart_cards() -> list[dbc.Col]:

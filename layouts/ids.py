@@ -56,6 +56,9 @@ GROWTH_STATUS = "growth-status"
 GROWTH_KPIS = "growth-kpis"
 GROWTH_COMBINED_CHART = "growth-combined-chart"
 GROWTH_METRIC_CHARTS = "growth-metric-charts"
+# The metric charts' figures, and whether the charts are on screen (they draw only then).
+GROWTH_METRIC_FIGURES = "growth-metric-figures"
+GROWTH_METRIC_CHARTS_SHOWN = "growth-metric-charts-shown"
 GROWTH_GRID = "growth-grid"
 GROWTH_EXPORT = "growth-export"
 
@@ -73,6 +76,18 @@ def segment_filter(column: str) -> dict:
 
 def kpi_card(metric: str) -> dict:
     return {"type": KPI_TYPE, "metric": metric}
+
+
+def kpi_value(metric) -> dict:
+    return {"type": "kpi-value", "metric": metric}
+
+
+def kpi_change(metric) -> dict:
+    return {"type": "kpi-change", "metric": metric}
+
+
+def kpi_period(metric) -> dict:
+    return {"type": "kpi-period", "metric": metric}
 
 
 def kpi_tooltip_target(metric: str) -> str:

@@ -27,8 +27,8 @@ class NoDataError(BackendError):
 class Backend(Protocol):
     name: str
     dialect: Dialect
-    # Per-grain user histories written at load (schema.user_periods_table), which unfiltered
-    # views read instead of scanning every event.
+    # Per-grain user histories and activity written at load (schema.user_periods_table,
+    # schema.activity_table), which views read instead of scanning every event.
     materialised_user_periods: bool
     # Tells the result caches of two databases of one kind apart (two DuckDB files).
     cache_namespace: str
@@ -68,8 +68,6 @@ class DuckDBBackend:
 
     name = "duckdb"
     dialect = DUCKDB
-    # The loader materialises per-grain user histories (see app/storage.py).
-    materialised_user_periods = True
     # A local file scans fast and costs nothing: there is no bill to estimate.
     supports_dry_run = False
 
@@ -77,7 +75,21 @@ class DuckDBBackend:
         self.path = Path(path)
         self.cache_namespace = f"duckdb:{self.path.resolve()}"
         self._known_version: tuple = (None, "0")
+        self._materialised: tuple = (None, False)
         self._scope = threading.local()  # gunicorn's threads each serve their own request
+
+    @property
+    def materialised_user_periods(self) -> bool:
+        """Whether the loader's per-grain tables are there (app/storage.py writes them with
+        every load): a file written before some of them existed is read from its events until
+        its next load. Checked once per data version."""
+        version = self.data_version()
+        known_version, present = self._materialised
+        if version != known_version:
+            tables = set(self.run("select table_name from duckdb_tables()", {})["table_name"])
+            present = set(schema.materialised_tables()) <= tables
+            self._materialised = (version, present)
+        return present
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         if not self.path.exists():

@@ -26,9 +26,12 @@ class CachedBackend:
         self.timeout = timeout
         self.name = backend.name
         self.dialect = backend.dialect
-        self.materialised_user_periods = backend.materialised_user_periods
         self.cache_namespace = backend.cache_namespace
         self.supports_dry_run = backend.supports_dry_run
+
+    @property
+    def materialised_user_periods(self) -> bool:
+        return self.backend.materialised_user_periods
 
     def data_version(self) -> str:
         return self.backend.data_version()

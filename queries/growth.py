@@ -40,17 +40,15 @@ def filterable_columns(backend: Backend) -> list[str]:
 
 
 def user_periods_sql(backend: Backend, grain: Grain, segment: SegmentFilter) -> tuple[str, dict]:
-    """The per-user period history; unfiltered views read the table materialised at load."""
+    """The per-user period history; unfiltered views read the table materialised at load, and
+    filtered ones select from the load-time activity table where there is one."""
     if not segment.conditions and backend.materialised_user_periods:
         table = schema.user_periods_table(grain)
         return f"select user_id, period, prev_period, next_period from {table}", {}
-    dialect = backend.dialect
-    condition, params = segment.to_sql(dialect, filterable_columns(backend))
+    condition, params = segment.to_sql(backend.dialect, filterable_columns(backend))
+    source, period = schema.activity_source(backend, grain)
     sql = sql_files.render(
-        "user_periods",
-        events=backend.relation(schema.EVENTS),
-        period_of_event_time=dialect.period_of_timestamp("event_time", grain),
-        segment_filter=condition,
+        "user_periods", events=source, period_of_event_time=period, segment_filter=condition
     )
     return sql, params
 

@@ -75,12 +75,9 @@ def event_periods_sql(
     backend: Backend, template: str, grain: Grain, segment: SegmentFilter, prefix: str
 ) -> tuple[str, dict]:
     condition, params = segment.to_sql(backend.dialect, filterable_columns(backend), prefix)
-    sql = sql_files.render(
-        template,
-        events=backend.relation(schema.EVENTS),
-        period_of_event_time=backend.dialect.period_of_timestamp("event_time", grain),
-        event_filter=condition,
-    )
+    source, period = schema.activity_source(backend, grain)
+    sql = sql_files.render(template, events=source, period_of_event_time=period,
+                           event_filter=condition)
     return sql, params
 
 

@@ -26,6 +26,26 @@ def user_periods_table(grain: Grain) -> str:
     return f"user_periods_{grain.value}"
 
 
+def activity_table(grain: Grain) -> str:
+    """Materialised at load time: one row per distinct user x period x event type x segment
+    values (the period in a column `period`). A filtered view reads it instead of every event:
+    at 15 M events it holds about a third as many rows."""
+    return f"activity_{grain.value}"
+
+
+def materialised_tables() -> list[str]:
+    """Every table the loader derives from the events."""
+    return [table(grain) for grain in Grain for table in (user_periods_table, activity_table)]
+
+
+def activity_source(backend, grain: Grain) -> tuple[str, str]:
+    """(FROM item, period expression) of the rows a segment filter selects activity from: the
+    load-time activity table where the backend has one, else the raw events."""
+    if backend.materialised_user_periods:
+        return activity_table(grain), "period"
+    return backend.relation(EVENTS), backend.dialect.period_of_timestamp("event_time", grain)
+
+
 def segment_columns(event_table_columns: list[str]) -> list[str]:
     reserved = set(EVENT_COLUMNS) | set(INTERNAL_COLUMNS)
     return [c for c in event_table_columns if c not in reserved and IDENTIFIER.match(c)]

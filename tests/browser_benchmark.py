@@ -47,6 +47,7 @@ Interactions, in order, per run (each run has a fresh server and a fresh cache):
   Experiments tab, first visit
   experiment -> another one         the first other experiment of the dropdown
   experiment -> back                the one shown before: cached
+  segment filter platform=ios       Growth again, filtered: a view nobody asked for yet
 Between some of them an unmeasured step restores the view (e.g. Day back to Week).
 
 "kind" in the table says whether the server should have the view's answer cached (warm) or
@@ -408,7 +409,7 @@ class Session:
     def load(self, url: str) -> None:
         self.recorder.take()
         self.page.goto(url)
-        wait_settled(self.page, ready=".kpi-card")
+        wait_settled(self.page, ready=".kpi-period:not(:empty)")
         self.record("first page load", "warm", self.page.evaluate("() => window.__bench.result()"),
                     None)
 
@@ -431,6 +432,10 @@ class Session:
 
 
 # ---------------------------------------------------------------- the interactions
+
+
+PLATFORM_DROPDOWN = "[id='" + json.dumps(ids.segment_filter("platform"), sort_keys=True,
+                                         separators=(",", ":")) + "']"
 
 
 def grain_label(label: str) -> str:
@@ -520,6 +525,16 @@ def experiment_sequence(session: Session) -> None:
                   expect_experiment(page, first))
 
 
+def filter_sequence(session: Session) -> None:
+    """Growth filtered by one segment value: a view nobody asked for yet."""
+    page = session.page
+    session.step(tab_link("Growth"))
+    page.click(PLATFORM_DROPDOWN)
+    page.wait_for_selector("[role=option]")
+    session.click("segment filter platform=ios", "cold", option("ios"))
+    page.keyboard.press("Escape")
+
+
 def run_once(browser, url: str, run: int, toggles: int, notes: Notes) -> list[Sample]:
     context = browser.new_context(viewport=VIEWPORT)
     try:
@@ -530,7 +545,7 @@ def run_once(browser, url: str, run: int, toggles: int, notes: Notes) -> list[Sa
         session.load(url)
         sequences = [lambda: grain_sequence(session, toggles), lambda: tab_sequence(session),
                      lambda: quick_range_sequence(session, toggles),
-                     lambda: experiment_sequence(session)]
+                     lambda: experiment_sequence(session), lambda: filter_sequence(session)]
         for sequence in sequences:
             try:
                 sequence()

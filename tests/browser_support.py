@@ -88,6 +88,14 @@ def browser():
         launched.close()
 
 
+def wait_for_kpis(page) -> None:
+    """The Growth view drawn: the cards are in the page from the start, and their period line
+    comes with the data; the combined chart starts as a blank with no traces."""
+    page.wait_for_function(
+        "() => document.querySelector('#growth-kpis .kpi-period')?.innerText.trim()"
+        " && document.querySelector('#growth-combined-chart .js-plotly-plot')?.data?.length")
+
+
 @pytest.fixture
 def page(browser, server_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
@@ -95,7 +103,7 @@ def page(browser, server_url):
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.goto(server_url)
-    opened.wait_for_selector(".kpi-card")
+    wait_for_kpis(opened)
     yield opened
     context.close()
     assert not errors, f"JavaScript errors: {errors}"

@@ -10,10 +10,13 @@ CALLBACK_PATH = "/_dash-update-component"
 # The segment dropdowns' pattern id as the renderer writes it, and its one dropdown in an app
 # over tests/conftest.py's PLATFORM_ROWS.
 SEGMENTS = '{"column":["ALL"],"type":"segment-filter"}'
-# The growth view's chart per KPI metric, always in the page.
-METRIC_GRAPHS = {'{"metric":["ALL"],"type":"metric-graph"}':
-                 [ids.metric_graph(metric.column) for metric in KPIS]}
-MATCHES = {SEGMENTS: [ids.segment_filter("platform")]} | METRIC_GRAPHS
+# The growth view's parts per KPI metric (card texts, chart), always in the page.
+GROWTH_PATTERNS = {
+    f'{{"metric":["ALL"],"type":"{kind}"}}': [{"type": kind, "metric": metric.column}
+                                              for metric in KPIS]
+    for kind in (ids.METRIC_GRAPH_TYPE, "kpi-value", "kpi-change", "kpi-period")
+}
+MATCHES = {SEGMENTS: [ids.segment_filter("platform")]} | GROWTH_PATTERNS
 
 
 def callback_key(app, first_output: str) -> str:

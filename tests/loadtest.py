@@ -188,7 +188,7 @@ def capture(url: str) -> dict[str, list[dict]]:
         page.on("request", lambda request: captured.setdefault(current[0], []).append(
             json.loads(request.post_data)) if is_callback(request.url) else None)
         page.reload()
-        page.wait_for_selector(".kpi-card")
+        page.wait_for_selector(".kpi-period:not(:empty)")  # drawn: its period came
         settle(page)
         for name, act in INTERACTIONS.items():
             current[0] = name
@@ -213,7 +213,7 @@ def open_page(browser, url: str, attempts: int = 3):
         page.set_default_timeout(60_000)  # a busy machine: the first drawing takes a while
         try:
             page.goto(url)
-            page.wait_for_selector(".kpi-card")
+            page.wait_for_selector(".kpi-period:not(:empty)")  # drawn: its period came
             return page
         except Exception as failure:  # Playwright's timeout
             print(f"capture: attempt {attempt}: {failure}; the page saw: {seen}",

@@ -143,17 +143,17 @@ def test_failing_backend_gives_error_card_not_exception():
 
     status, kpis, figure, _charts, rows, _ = growth_callbacks_update(FailingBackend())
     assert "permission denied" in str(status)
-    assert kpis == [] and rows == []
+    assert kpis == ["–"] * 7 and rows == []  # the cards show no value
     assert figure["layout"]["annotations"][0]["text"] == "permission denied on dataset analytics"
 
 
 def growth_callbacks_update(backend, **inputs):
-    """The growth panel's status, KPI cards, combined chart, metric charts, grid rows and CSV
-    settings, as its callback gives them."""
+    """The growth panel's status, KPI card values, combined chart, metric charts, grid rows
+    and CSV settings, as its callback gives them."""
     filters = {"grain": "week", "start": None, "end": None, "activity": None,
                "segment_values": [], "segment_ids": []} | inputs
     answer = panel_answer(growth_panel.PANEL, PanelContext(backend, Config()), filters, {})
-    return tuple(answer[name] for name in ("status", "kpis", "combined", "metric_charts",
+    return tuple(answer[name] for name in ("status", "kpi_values", "combined", "metric_charts",
                                            "grid_rows", "export"))
 
 

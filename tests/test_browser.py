@@ -24,6 +24,12 @@ def combined_bar_count(page) -> int:
     )
 
 
+def wait_for_fewer_bars(page, than: int) -> None:
+    page.wait_for_function(
+        "n => document.querySelector('#growth-combined-chart .js-plotly-plot')"
+        ".data[0]?.x.length < n", arg=than)
+
+
 def test_grain_toggle_and_date_range_update_cards_and_chart(page, demo_db):
     week_start, week_new = expected_kpis(demo_db, Grain.WEEK)
     assert f"Week of {week_start:%d %b %Y}" in kpi_text(page, "new_users")
@@ -38,7 +44,7 @@ def test_grain_toggle_and_date_range_update_cards_and_chart(page, demo_db):
         arg=f"{month_start:%B %Y}",
     )
     assert f"{month_new:,}" in kpi_text(page, "new_users")
-    assert combined_bar_count(page) < weeks
+    wait_for_fewer_bars(page, weeks)
 
     page.fill("#date-range-start", "2025-01-01")
     page.keyboard.press("Enter")
@@ -197,3 +203,62 @@ def test_experiments_panel_shows_verdict_and_loud_srm_banner(page, demo_db):
     page.wait_for_function(
         "() => !document.querySelector('#experiment-verdict .verdict-line')"
     )
+
+
+def graph_points(page, graph_id: str) -> int:
+    return page.evaluate(
+        "id => document.getElementById(id)?.querySelector('.js-plotly-plot')"
+        "?.data?.[0]?.x?.length ?? 0", graph_id)
+
+
+def test_a_view_being_updated_stays_on_screen_dimmed(page):
+    """While the next view is on its way, the one shown stays, dimmed; nothing collapses."""
+    weeks = combined_bar_count(page)
+    held = []
+
+    def hold_growth(route):
+        if "growth-status" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    callbacks = "**/_dash-update-component*"  # Dash adds ?endId=... to the path
+    page.route(callbacks, hold_growth)
+    box = "[id='{\"panel\":\"growth\",\"type\":\"panel-body\"}']"
+    height = page.eval_on_selector(box, "e => e.getBoundingClientRect().height")
+    page.click("label:has-text('Month')")
+    page.wait_for_function(
+        "box => getComputedStyle(document.querySelector(box)).opacity < 0.9", arg=box)
+    assert held and page.locator(f"{box}.updating").count() == 1
+    assert combined_bar_count(page) == weeks  # the previous view, still drawn
+    assert "Week of" in kpi_text(page, "new_users")
+    assert page.eval_on_selector(box, "e => e.getBoundingClientRect().height") == height
+    for route in held:
+        route.continue_()
+    page.unroute(callbacks)
+    page.wait_for_function(
+        "box => !document.querySelector(box).classList.contains('updating')"
+        " && getComputedStyle(document.querySelector(box)).opacity == 1", arg=box)
+    wait_for_fewer_bars(page, weeks)
+
+
+def test_metric_charts_draw_while_on_screen(page):
+    """The charts below the fold take a view's figures when they come into view."""
+    charts, quick_ratio = "#growth-metric-charts", '{"metric":"quick_ratio","type":"metric-graph"}'
+    drawn = ("([id, n]) => document.getElementById(id)?.querySelector('.js-plotly-plot')"
+             "?.data?.[0]?.x?.length === n")
+    weeks = combined_bar_count(page)
+    page.locator(charts).scroll_into_view_if_needed()
+    page.wait_for_function(drawn, arg=[quick_ratio, weeks])
+
+    page.set_viewport_size({"width": 1400, "height": 600})  # the charts well below the fold
+    page.evaluate("window.scrollTo(0, 0)")
+    page.click("label:has-text('Month')")
+    page.wait_for_function(
+        "() => !document.querySelector('#growth-kpis').innerText.includes('Week of')")
+    wait_for_fewer_bars(page, weeks)
+    months = combined_bar_count(page)
+    page.wait_for_timeout(500)  # a chart on screen would have drawn the new figures by now
+    assert graph_points(page, quick_ratio) == weeks  # off screen: not drawn yet
+    page.locator(charts).scroll_into_view_if_needed()
+    page.wait_for_function(drawn, arg=[quick_ratio, months])

@@ -12,6 +12,8 @@ pytest_plugins = ["tests.browser_support"]  # demo_db, server_url, browser, page
 
 
 def test_ask_a_question_in_the_drawer(page, demo_db):
+    from tests.browser_support import wait_for_kpis  # a plugin: import it late
+
     growth = monthly_growth(raw_events(demo_db))
     complete = growth[growth["complete"] & growth["previous_active"].gt(0)]
     churn_rate = complete["churned"] / complete["previous_active"]
@@ -43,7 +45,7 @@ def test_ask_a_question_in_the_drawer(page, demo_db):
     page.locator(".chat-turn").nth(1).wait_for(timeout=60_000)
     assert "I could not match that question" in page.locator(".chat-turn").nth(1).inner_text()
     page.reload()
-    page.wait_for_selector(".kpi-card")
+    wait_for_kpis(page)
     page.click("#chat-open")
     page.locator(".chat-turn").nth(1).wait_for()
     first_answer = f"{month:%B %Y} had the highest churn rate"

@@ -110,7 +110,9 @@ def test_dash_works_under_the_content_security_policy(browser, deployed, tmp_pat
     policy = document.headers["content-security-policy"]
     assert "script-src 'self' 'sha256-" in policy and "unsafe" not in policy.split(";")[1]
     assert document.headers["x-frame-options"] == "DENY"
-    page.wait_for_selector(".kpi-card")
+    from tests.browser_support import wait_for_kpis  # a plugin: import it late
+
+    wait_for_kpis(page)
     assert plotted_traces(page, "growth-combined-chart") >= 4
     page.wait_for_load_state("networkidle")
     first_open = list(answers)

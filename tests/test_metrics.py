@@ -238,18 +238,18 @@ def texts(component) -> list[str]:
 def test_kpi_card_of_a_rate_shows_the_rate_and_its_change_in_points():
     # 44.47% → 45.67%: +1.2 points, +2.7% of 44.47%.
     kpi = KpiValue(GROWTH["retention_rate"], dt.date(2025, 1, 6), 0.4567, 0.4447)
-    card = components.kpi_card(kpi, "Week of 6 Jan")
-    shown = texts(card)
-    assert "45.7%" in shown
-    assert "▲ +1.2 pts (+2.7%)" in shown
-    assert GROWTH["retention_rate"].definition in shown
+    shown = components.kpi_texts(kpi, "Week of 6 Jan")
+    assert (shown.value, shown.change) == ("45.7%", "▲ +1.2 pts (+2.7%)")
+    assert shown.period == "Week of 6 Jan · vs previous"
+    card = components.kpi_card(GROWTH["retention_rate"])
+    assert GROWTH["retention_rate"].definition in texts(card)
 
 
 def test_a_rise_in_churn_is_shown_as_bad_news():
     kpi = KpiValue(GROWTH["churned_users"], dt.date(2025, 1, 6), 1200, 1000)
-    badge = components.change_badge(kpi)
-    assert badge.children == "▲ +200 (+20.0%)"
-    assert "text-danger" in badge.className
+    shown = components.kpi_texts(kpi, "Week of 6 Jan")
+    assert shown.change == "▲ +200 (+20.0%)"
+    assert "text-danger" in shown.change_class
 
 
 def test_window_cards_come_from_the_catalogue_with_the_ids_the_callbacks_use():

@@ -15,14 +15,14 @@ from app.response_cache import CACHED_PANELS, cached_panel
 from app.storage import Source, load
 from layouts import ids
 from tests.conftest import events_table
-from tests.dash_requests import CALLBACK_PATH, METRIC_GRAPHS, request_body
+from tests.dash_requests import CALLBACK_PATH, GROWTH_PATTERNS, request_body
 
 ROWS = [
     ("2024-01-01 09:00:00", "u1", "session"),
     ("2024-01-02 09:00:00", "u2", "session"),
     ("2024-01-02 10:00:00", "u1", "purchase", 5.0),
 ]
-NO_SEGMENTS = {'{"column":["ALL"],"type":"segment-filter"}': []} | METRIC_GRAPHS
+NO_SEGMENTS = {'{"column":["ALL"],"type":"segment-filter"}': []} | GROWTH_PATTERNS
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ with user_periods as (
 with activity as (
     select distinct
         user_id,
-        (year(event_time) * 12 + month(event_time) - 1) as period
-    from events
+        period as period
+    from activity_month
     where list_contains($filter_0, "event_type") AND list_contains($filter_1, "platform")
 )
 

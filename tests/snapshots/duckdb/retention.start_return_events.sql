@@ -9,8 +9,8 @@ with cohort_members as (
 -- One row per user: the first period (whole history) in which they did a cohort event.
 select
     user_id,
-    min(CAST(floor((date_diff('day', DATE '1970-01-01', CAST(event_time AS DATE)) + 3) / 7) AS INTEGER)) as cohort
-from events
+    min(period) as cohort
+from activity_week
 where list_contains($cohort_filter_0, "country") AND list_contains($cohort_filter_1, "event_type")
 group by user_id
 
@@ -21,8 +21,8 @@ active_periods as (
 -- One row per user x period in which the user did a returning event.
 select distinct
     user_id,
-    CAST(floor((date_diff('day', DATE '1970-01-01', CAST(event_time AS DATE)) + 3) / 7) AS INTEGER) as period
-from events
+    period as period
+from activity_week
 where list_contains($return_filter_0, "country") AND list_contains($return_filter_1, "event_type")
 
 ),

@@ -9,8 +9,8 @@ with active_user_periods as (
 -- One row per user x period in which the user did a returning event.
 select distinct
     user_id,
-    date_diff('day', DATE '1970-01-01', CAST(event_time AS DATE)) as period
-from events
+    period as period
+from activity_day
 where list_contains($active_0, "platform")
 
 ),
