@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
-from callbacks.panel import Panel
+from callbacks.panel import Panel, by_property
 from layouts import experiment_charts, ids
 from layouts import experiments as layout
 from layouts.charts import empty_figure
@@ -99,7 +99,7 @@ def plan_text(result, relative_effect) -> str:
 def render(result, request: ExperimentRequest) -> dict:
     rows = result.table.astype(object).where(result.table.notna(), None).to_dict("records")
     return {
-        "alerts": alerts(result),
+        "status": alerts(result),
         "verdict": verdict(result),
         "lift_chart": experiment_charts.lift_figure(result.table),
         "cumulative_chart": experiment_charts.cumulative_figure(result.daily, result.control),
@@ -112,7 +112,7 @@ def render(result, request: ExperimentRequest) -> dict:
 
 def failure(status, message: str) -> dict:
     figure = empty_figure(message, height=300)
-    return {"alerts": status, "verdict": None, "lift_chart": figure, "cumulative_chart": figure,
+    return {"status": status, "verdict": None, "lift_chart": figure, "cumulative_chart": figure,
             "power": "", "plan": "", "grid_rows": [], "control_options": no_update}
 
 
@@ -130,32 +130,24 @@ def register_control_reset(app) -> None:
 
 
 PANEL = Panel(
-    name="experiment",
-    label="Experiment",
-    title="The experiment",
-    tab=ids.TAB_EXPERIMENTS,
+    name="experiment", label="Experiment", title="The experiment", tab=ids.TAB_EXPERIMENTS,
     layout=lambda options: layout.panel(options.experiments, options.filters.event_types),
-    outputs={
-        "alerts": (ids.EXPERIMENT_ALERTS, "children"),
-        "verdict": (ids.EXPERIMENT_VERDICT, "children"),
-        "lift_chart": (ids.EXPERIMENT_LIFT_CHART, "figure"),
-        "cumulative_chart": (ids.EXPERIMENT_CUMULATIVE_CHART, "figure"),
-        "power": (ids.EXPERIMENT_POWER, "children"),
-        "plan": (ids.EXPERIMENT_PLAN, "children"),
-        "grid_rows": (ids.EXPERIMENT_GRID, "rowData"),
-        "control_options": (ids.EXPERIMENT_CONTROL, "options"),
-    },
-    controls={
-        "experiment": (ids.EXPERIMENT, "value"),
-        "conversion_event": (ids.EXPERIMENT_CONVERSION_EVENT, "value"),
-        "control": (ids.EXPERIMENT_CONTROL, "value"),
-        "window_days": (ids.EXPERIMENT_WINDOW_DAYS, "value"),
-        "planned_effect": (ids.EXPERIMENT_PLANNED_EFFECT, "value"),
-    },
-    parse=parse,
-    compute=compute,
-    render=render,
-    failure=failure,
+    # The status line holds the warnings: the SRM banner, users in several variants.
+    status=ids.EXPERIMENT_ALERTS,
+    outputs=by_property(
+        children={"verdict": ids.EXPERIMENT_VERDICT, "power": ids.EXPERIMENT_POWER,
+                  "plan": ids.EXPERIMENT_PLAN},
+        figure={"lift_chart": ids.EXPERIMENT_LIFT_CHART,
+                "cumulative_chart": ids.EXPERIMENT_CUMULATIVE_CHART},
+        rowData={"grid_rows": ids.EXPERIMENT_GRID},
+        options={"control_options": ids.EXPERIMENT_CONTROL},
+    ),
+    controls=by_property(value={
+        "experiment": ids.EXPERIMENT, "conversion_event": ids.EXPERIMENT_CONVERSION_EVENT,
+        "control": ids.EXPERIMENT_CONTROL, "window_days": ids.EXPERIMENT_WINDOW_DAYS,
+        "planned_effect": ids.EXPERIMENT_PLANNED_EFFECT,
+    }),
+    parse=parse, compute=compute, render=render, failure=failure,
     url_fields={"experiment": "experiment"},
     exports={ids.EXPERIMENT_EXPORT: ids.EXPERIMENT_GRID},
     extra_callbacks=register_control_reset,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from callbacks.panel import Panel
+from callbacks.panel import Panel, by_property
 from layouts import ids, revenue_charts
 from layouts import revenue as layout
 from layouts.charts import empty_figure
@@ -64,27 +64,17 @@ def failure(status, message: str) -> dict:
 
 
 PANEL = Panel(
-    name="funnel",
-    label="Funnel",
-    title="The funnel",
-    tab=ids.TAB_REVENUE,
+    name="funnel", label="Funnel", title="The funnel", tab=ids.TAB_REVENUE,
     layout=lambda options: layout.funnel_section(options.filters.event_types,
                                                  list(options.filters.segments)),
-    outputs={
-        "status": (ids.FUNNEL_STATUS, "children"),
-        "chart": (ids.FUNNEL_CHART, "figure"),
-        "breakdown_chart": (ids.FUNNEL_BREAKDOWN_CHART, "figure"),
-        "grid_rows": (ids.FUNNEL_GRID, "rowData"),
-    },
-    controls={
-        "steps": (ids.FUNNEL_STEPS, "value"),
-        "window_days": (ids.FUNNEL_WINDOW_DAYS, "value"),
-        "breakdown": (ids.FUNNEL_BREAKDOWN, "value"),
-    },
-    parse=parse,
-    compute=compute,
-    render=render,
-    failure=failure,
+    status=ids.FUNNEL_STATUS,
+    outputs=by_property(
+        figure={"chart": ids.FUNNEL_CHART, "breakdown_chart": ids.FUNNEL_BREAKDOWN_CHART},
+        rowData={"grid_rows": ids.FUNNEL_GRID},
+    ),
+    controls=by_property(value={"steps": ids.FUNNEL_STEPS, "window_days": ids.FUNNEL_WINDOW_DAYS,
+                                "breakdown": ids.FUNNEL_BREAKDOWN}),
+    parse=parse, compute=compute, render=render, failure=failure,
     url_fields={"funnel_steps": "steps"},
     exports={ids.FUNNEL_EXPORT: ids.FUNNEL_GRID},
 )

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, ClientsideFunction, Input, Output, no_update
 
-from callbacks.panel import Panel
+from callbacks.panel import Panel, by_property
 from layouts import charts, ids
 from layouts import growth as layout
 from layouts.components import NO_KPI, KpiTexts, empty_state, kpi_texts
@@ -104,28 +104,22 @@ def register_drawing_when_shown(app) -> None:
 
 
 PANEL = Panel(
-    name="growth",
-    label="Growth",
-    title="Growth data",
-    tab=ids.TAB_GROWTH,
+    name="growth", label="Growth", title="Growth data", tab=ids.TAB_GROWTH,
     layout=lambda _options: layout.panel(),
-    outputs={
-        "status": (ids.GROWTH_STATUS, "children"),
-        "kpi_values": (ids.kpi_value(ALL), "children"),
-        "kpi_changes": (ids.kpi_change(ALL), "children"),
-        "kpi_tones": (ids.kpi_change(ALL), "className"),
-        "kpi_periods": (ids.kpi_period(ALL), "children"),
-        "combined": (ids.GROWTH_COMBINED_CHART, "figure"),
+    status=ids.GROWTH_STATUS,
+    outputs=by_property(
+        # The KPI cards' parts, one list each in KPIS order.
+        children={"kpi_values": ids.kpi_value(ALL), "kpi_changes": ids.kpi_change(ALL),
+                  "kpi_periods": ids.kpi_period(ALL)},
+        className={"kpi_tones": ids.kpi_change(ALL)},
+        figure={"combined": ids.GROWTH_COMBINED_CHART},
         # One figure per KPI metric, in KPIS order; the charts draw them while on screen.
-        "metric_charts": (ids.GROWTH_METRIC_FIGURES, "data"),
-        "metric_charts_shown": (ids.GROWTH_METRIC_CHARTS, "style"),
-        "grid_rows": (ids.GROWTH_GRID, "rowData"),
-        "export": (ids.GROWTH_GRID, "csvExportParams"),
-    },
-    parse=parse,
-    compute=compute,
-    render=render,
-    failure=failure,
+        data={"metric_charts": ids.GROWTH_METRIC_FIGURES},
+        style={"metric_charts_shown": ids.GROWTH_METRIC_CHARTS},
+        rowData={"grid_rows": ids.GROWTH_GRID},
+        csvExportParams={"export": ids.GROWTH_GRID},
+    ),
+    parse=parse, compute=compute, render=render, failure=failure,
     exports={ids.GROWTH_EXPORT: ids.GROWTH_GRID},
     extra_callbacks=register_drawing_when_shown,
 )

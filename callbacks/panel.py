@@ -59,8 +59,11 @@ class Panel:
     title: str  # in "<title> could not be loaded"
     tab: str
     layout: Callable[[PageOptions], Any]
-    # Named (component id, property) pairs. The first output is the panel's status line, set
-    # on every answer: it names the panel in a request and tells the diagnostics to refresh.
+    # The component whose children are the panel's status line, output "status": set on every
+    # answer, first among the outputs, it names the panel in a request and tells the
+    # diagnostics to refresh.
+    status: str
+    # The other outputs: named (component id, property) pairs (see by_property).
     outputs: Mapping[str, Dependency]
     # Parses the view and the panel's controls into its request; None: nothing to draw.
     parse: Callable[[Any, Mapping, PanelContext], Any]
@@ -89,10 +92,22 @@ class Panel:
 
     @property
     def status_id(self) -> str:
-        return next(iter(self.outputs.values()))[0]
+        return self.status
+
+    @property
+    def named_outputs(self) -> dict[str, Dependency]:
+        """Every output, the status line first."""
+        return {"status": (self.status, "children"), **self.outputs}
 
     def unchanged(self) -> dict:
-        return dict.fromkeys(self.outputs, no_update)
+        return dict.fromkeys(self.named_outputs, no_update)
+
+
+def by_property(**groups: Mapping[str, Any]) -> dict[str, Dependency]:
+    """Named dependencies grouped by property: by_property(figure={"trend": TREND_ID}) is
+    {"trend": (TREND_ID, "figure")}."""
+    return {name: (component, prop)
+            for prop, named in groups.items() for name, component in named.items()}
 
 
 def notice(message: str) -> dbc.Alert:
@@ -144,7 +159,7 @@ def register_panel(app, panel: Panel, context: PanelContext) -> None:
         state["controls"] = {name: State(*dependency) for name, dependency in own.items()}
 
     @app.callback(
-        output={name: Output(*dependency) for name, dependency in panel.outputs.items()},
+        output={name: Output(*dependency) for name, dependency in panel.named_outputs.items()},
         inputs={"request": Input(panel.request_id, "data")},
         state=state,
         running=[(Output(ids.panel_body(panel.name), "className"), PANEL_UPDATING, PANEL_BODY)],

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 from dash import Input, Output, no_update
 
-from callbacks.panel import Panel
+from callbacks.panel import Panel, by_property
 from callbacks.view_state import parse_date
 from layouts import ids, retention_charts
 from layouts import retention as layout
@@ -120,33 +120,23 @@ def register_period_default(app) -> None:
 
 
 PANEL = Panel(
-    name="retention",
-    label="Retention",
-    title="Retention",
-    tab=ids.TAB_RETENTION,
+    name="retention", label="Retention", title="Retention", tab=ids.TAB_RETENTION,
     layout=lambda options: layout.panel(options.filters.event_types),
-    outputs={
-        "status": (ids.RETENTION_STATUS, "children"),
-        "heatmap": (ids.RETENTION_HEATMAP, "figure"),
-        "curve": (ids.RETENTION_CURVE, "figure"),
-        "grid_columns": (ids.RETENTION_GRID, "columnDefs"),
-        "grid_rows": (ids.RETENTION_GRID, "rowData"),
-        "overlay_options": (ids.RETENTION_OVERLAY, "options"),
-        "export": (ids.RETENTION_GRID, "csvExportParams"),
-    },
-    controls={
-        "mode": (ids.RETENTION_MODE, "value"),
-        "values": (ids.RETENTION_VALUES, "value"),
-        "start_event": (ids.RETENTION_START_EVENT, "value"),
-        "return_event": (ids.RETENTION_RETURN_EVENT, "value"),
-        "max_periods": (ids.RETENTION_MAX_PERIODS, "value"),
-        "overlay": (ids.RETENTION_OVERLAY, "value"),
-    },
-    state={"first_day": (ids.DATE_RANGE, "min_date_allowed")},
-    parse=parse,
-    compute=compute,
-    render=render,
-    failure=failure,
+    status=ids.RETENTION_STATUS,
+    outputs=by_property(
+        figure={"heatmap": ids.RETENTION_HEATMAP, "curve": ids.RETENTION_CURVE},
+        columnDefs={"grid_columns": ids.RETENTION_GRID},
+        rowData={"grid_rows": ids.RETENTION_GRID},
+        options={"overlay_options": ids.RETENTION_OVERLAY},
+        csvExportParams={"export": ids.RETENTION_GRID},
+    ),
+    controls=by_property(value={
+        "mode": ids.RETENTION_MODE, "values": ids.RETENTION_VALUES,
+        "start_event": ids.RETENTION_START_EVENT, "return_event": ids.RETENTION_RETURN_EVENT,
+        "max_periods": ids.RETENTION_MAX_PERIODS, "overlay": ids.RETENTION_OVERLAY,
+    }),
+    state=by_property(min_date_allowed={"first_day": ids.DATE_RANGE}),
+    parse=parse, compute=compute, render=render, failure=failure,
     url_fields={"retention_mode": "mode"},
     exports={ids.RETENTION_EXPORT: ids.RETENTION_GRID},
     extra_callbacks=register_period_default,

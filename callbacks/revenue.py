@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import dash_bootstrap_components as dbc
 import pandas as pd
 
-from callbacks.panel import Panel
+from callbacks.panel import Panel, by_property
 from layouts import ids, revenue_charts
 from layouts import revenue as layout
 from layouts.charts import empty_figure
@@ -109,25 +109,16 @@ def failure(status_line, message: str) -> dict:
 
 
 PANEL = Panel(
-    name="revenue",
-    label="Revenue",
-    title="Revenue",
-    tab=ids.TAB_REVENUE,
+    name="revenue", label="Revenue", title="Revenue", tab=ids.TAB_REVENUE,
     layout=lambda options: layout.revenue_section(list(options.filters.segments)),
-    outputs={
-        "status": (ids.REVENUE_STATUS, "children"),
-        "kpis": (ids.REVENUE_KPIS, "children"),
-        "trend": (ids.REVENUE_TREND, "figure"),
-        "window_chart": (ids.REVENUE_WINDOW_CHART, "figure"),
-        "grid_rows": (ids.REVENUE_GRID, "rowData"),
-    },
-    controls={
-        "breakdown": (ids.REVENUE_BREAKDOWN, "value"),
-        "overlay_previous": (ids.REVENUE_OVERLAY_PREVIOUS, "value"),
-    },
-    parse=parse,
-    compute=compute,
-    render=render,
-    failure=failure,
+    status=ids.REVENUE_STATUS,
+    outputs=by_property(
+        children={"kpis": ids.REVENUE_KPIS},
+        figure={"trend": ids.REVENUE_TREND, "window_chart": ids.REVENUE_WINDOW_CHART},
+        rowData={"grid_rows": ids.REVENUE_GRID},
+    ),
+    controls=by_property(value={"breakdown": ids.REVENUE_BREAKDOWN,
+                                "overlay_previous": ids.REVENUE_OVERLAY_PREVIOUS}),
+    parse=parse, compute=compute, render=render, failure=failure,
     exports={ids.REVENUE_EXPORT: ids.REVENUE_GRID},
 )
