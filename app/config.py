@@ -46,6 +46,9 @@ class Config:
     response_cache: bool = True
     warm_cache: bool = True
     log_level: str = "INFO"
+    # Larger request bodies are refused (413) unread: a callback's body is a few kilobytes,
+    # the chat's history at most a few hundred.
+    max_request_bytes: int = 2 * 1024 * 1024
 
     def __post_init__(self):
         # Derived folders follow the configured ones, so a Config for a database elsewhere (a
@@ -87,6 +90,7 @@ class Config:
             response_cache=read_switch(env, "RESPONSE_CACHE", defaults.response_cache),
             warm_cache=read_switch(env, "WARM_CACHE", defaults.warm_cache),
             log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
+            max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or defaults.max_request_bytes),
         )
 
     def with_db(self, path: str | Path | None) -> Config:

@@ -37,6 +37,7 @@ def create_app(config: Config | None = None) -> Dash:
     config = config or Config.from_env()
     server = Flask(__name__)
     server.config["APP_CONFIG"] = config
+    server.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     cache.init_app(server, config=cache_settings(config))
 
     @server.route(BOOTSTRAP_URL)

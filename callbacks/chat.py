@@ -18,6 +18,8 @@ from queries.ask.questions import EXAMPLES
 from queries.errors import ParameterError, UserError
 
 log = logging.getLogger(__name__)
+# The conversation keeps its latest turns: the browser sends it back with every question.
+MAX_TURNS = 40
 
 
 def background_manager(config) -> DiskcacheManager:
@@ -58,7 +60,7 @@ def register(app, context) -> None:
         Input(ids.CHAT_HISTORY, "data"),
     )
     def show_conversation(turns):
-        return conversation(turns)
+        return conversation(turns[-MAX_TURNS:] if isinstance(turns, list) else [])
 
     @app.callback(
         Output(ids.CHAT_HISTORY, "data", allow_duplicate=True),
@@ -93,4 +95,5 @@ def register(app, context) -> None:
         # The job runs in a forked process: give the query cache its Flask app back.
         with app.server.app_context():
             answer = answer_for(question, filters, experiment, context)
-        return [*(turns or []), {"question": question, "answer": answer.to_dict()}], ""
+        kept = turns[-(MAX_TURNS - 1):] if isinstance(turns, list) else []
+        return [*kept, {"question": question, "answer": answer.to_dict()}], ""

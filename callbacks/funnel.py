@@ -7,12 +7,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from callbacks.panel import Panel, by_property
+from callbacks.view_state import chosen
 from layouts import ids, revenue_charts
 from layouts import revenue as layout
 from layouts.charts import empty_figure
 from queries.errors import ParameterError
 from queries.filters import ACTIVITY_COLUMN
-from queries.funnel import FunnelQuery, funnel_breakdown, funnel_table
+from queries.funnel import MAX_STEPS, FunnelQuery, funnel_breakdown, funnel_table
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ def funnel_query(view, steps, window_days, breakdown) -> FunnelQuery:
         raise ParameterError("the conversion window must be a number of days") from None
     # The funnel's steps say which event types matter; the activity filter does not apply.
     segment = view.segment.with_values(ACTIVITY_COLUMN, [])
-    return FunnelQuery(tuple(steps or ()), window, view.start, view.end, segment, breakdown)
+    steps = tuple(chosen(steps, "funnel steps", MAX_STEPS))
+    return FunnelQuery(steps, window, view.start, view.end, segment, breakdown)
 
 
 def parse(view, controls, _context) -> FunnelQuery:

@@ -21,7 +21,12 @@ from dash.exceptions import PreventUpdate
 
 from callbacks import dash_request, diagnostics
 from callbacks.buttons import export_grid_on_click
-from callbacks.view_state import FILTER_BAR, FILTER_BAR_STATE, view_from_filter_bar
+from callbacks.view_state import (
+    FILTER_BAR,
+    FILTER_BAR_STATE,
+    DateRangeError,
+    view_from_filter_bar,
+)
 from layouts import ids
 from layouts.components import error_card
 from layouts.page import PANEL_BODY, PANEL_UPDATING
@@ -117,16 +122,15 @@ def notice(message: str) -> dbc.Alert:
 
 def answer(panel: Panel, context: PanelContext, filters: Mapping, controls: Mapping) -> dict:
     """The panel's named outputs for these control values."""
-    try:
-        view = view_from_filter_bar(filters)
-    except ParameterError:
-        return panel.unchanged()  # the filter bar explains what to fix
     with collecting() as records:
         try:
+            view = view_from_filter_bar(filters)
             request = panel.parse(view, controls, context)
             if request is None:
                 return panel.unchanged()
             return panel.render(panel.compute(context, request), request)
+        except DateRangeError:
+            return panel.unchanged()  # the filter bar explains what to fix
         except ParameterError as error:
             return panel.failure(notice(str(error)), str(error))
         except UserError as error:

@@ -9,7 +9,7 @@ import pandas as pd
 from dash import Input, Output, no_update
 
 from callbacks.panel import Panel, by_property
-from callbacks.view_state import parse_date
+from callbacks.view_state import chosen, parse_date
 from layouts import ids, retention_charts
 from layouts import retention as layout
 from layouts.charts import empty_figure
@@ -18,6 +18,8 @@ from layouts.retention_charts import HEATMAP_COHORTS
 from queries.periods import Grain
 from queries.retention import RetentionMode, RetentionQuery, retention_table, weighted_average
 
+# More lines than a reader can tell apart on one curve.
+MAX_OVERLAY_COHORTS = 10
 DEFAULT_PERIODS = {Grain.DAY: 30, Grain.WEEK: 26, Grain.MONTH: 24}
 NO_COHORT = "No cohort starts in this date range and segment."
 
@@ -52,9 +54,9 @@ def parse(view, controls, _context) -> RetentionRequest:
         view, controls.get("mode"), controls.get("start_event"), controls.get("return_event"),
         parse_date(controls.get("first_day"), "First"),
     )
+    overlay = chosen(controls.get("overlay"), "cohorts to overlay", MAX_OVERLAY_COHORTS)
     return RetentionRequest(query, controls.get("values") == "users",
-                            periods_shown(controls.get("max_periods"), query.grain),
-                            controls.get("overlay"))
+                            periods_shown(controls.get("max_periods"), query.grain), overlay)
 
 
 def compute(context, request: RetentionRequest) -> pd.DataFrame:

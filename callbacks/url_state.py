@@ -53,6 +53,8 @@ class ViewState:
         )
 
 
+# Far more than any link the page writes.
+MAX_SEARCH_LENGTH, MAX_SEARCH_FIELDS = 4000, 200
 SINGLE_FIELDS = ("tab", "grain", "start", "end", "experiment", "retention_mode")
 # (query-string key, ViewState field), in the order they are written.
 URL_KEYS = (
@@ -97,8 +99,15 @@ def to_search(state: ViewState, defaults: ViewState) -> str:
 
 def from_search(search: str, defaults: ViewState, choices: Choices) -> tuple[ViewState, list[str]]:
     """The view a query string asks for, and what of it could not be shown (in words)."""
-    params = parse_qs(search.lstrip("?"), keep_blank_values=True)
     problems: list[str] = []
+    try:
+        if len(search) > MAX_SEARCH_LENGTH:  # no link the page writes is this long
+            raise ValueError(f"longer than {MAX_SEARCH_LENGTH:,} characters")
+        params = parse_qs(search.lstrip("?"), keep_blank_values=True,
+                          max_num_fields=MAX_SEARCH_FIELDS)
+    except ValueError as error:
+        problems.append(f"The link cannot be read ({error}); showing the default view.")
+        params = {}
     state = ViewState(
         tab=one_of(params.get("tab"), choices.tabs, defaults.tab, "view", problems),
         grain=one_of(params.get("grain"), choices.grains, defaults.grain, "grain", problems),
