@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -341,8 +342,20 @@ def run_ask(args, config: Config) -> int:
 
     context = AskContext(script_backend(config), GrowthQuery(Grain.parse(args.grain)),
                          parse_declared(config.experiments))
-    print(ask(args.question, context, config).as_text())
+    print(terminal_safe(ask(args.question, context, config).as_text()))
     return 0
+
+
+# Escape sequences (colours, cursor moves, titles) and other control characters a model may
+# write: on a terminal they would run, not show.
+ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|.)")
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """The text with every escape sequence and control character but line breaks and tabs
+    removed."""
+    return CONTROL_CHARACTER.sub("", ESCAPE_SEQUENCE.sub("", text))
 
 
 def run_serve(args, config: Config) -> int:

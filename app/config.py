@@ -36,6 +36,8 @@ class Config:
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_timeout_seconds: float = 60.0
+    # All of one question's model calls and queries together (a call gets what is left).
+    openai_question_seconds: float = 90.0
     # Results of background callbacks (the chat drawer), shared by every gunicorn worker.
     # None: background/ beside the cache dir.
     background_dir: Path | None = None
@@ -83,6 +85,9 @@ class Config:
             openai_model=env.get("OPENAI_MODEL") or defaults.openai_model,
             openai_timeout_seconds=float(
                 env.get("OPENAI_TIMEOUT") or defaults.openai_timeout_seconds
+            ),
+            openai_question_seconds=float(
+                env.get("OPENAI_QUESTION_TIMEOUT") or defaults.openai_question_seconds
             ),
             background_dir=env.get("BACKGROUND_DIR") or None,
             auth_users=read_auth_users(env),

@@ -35,9 +35,13 @@ def format_cell(value: object) -> str:
 
 def write_csv(frame: pd.DataFrame, handle: IO[str]) -> None:
     writer = csv.writer(handle, lineterminator="\n")
+    # The csv module quotes a field holding the line terminator ("\n") but not a bare "\r",
+    # which strict readers take for a line break: such a row is written fully quoted.
+    quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(frame.columns)
     for row in frame.itertuples(index=False):
-        writer.writerow([format_cell(_plain(value)) for value in row])
+        cells = [format_cell(_plain(value)) for value in row]
+        (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
 
 
 def _plain(value: object) -> object:

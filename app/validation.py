@@ -111,16 +111,35 @@ def stage_file(connection: duckdb.DuckDBPyConnection, path: Path, table: str, ki
 def read_csv_header(path: Path) -> tuple[list[str], str]:
     # Decode only the first line: a text handle decodes a whole block, so a bad byte further
     # down would be blamed on the header; DuckDB reports those with their own line.
-    with open_binary(path) as handle:
-        raw_line = handle.readline()
+    raw_line = first_raw_line(path)
     try:
         first_line = raw_line.decode("utf-8-sig")  # Excel writes a byte-order mark
     except UnicodeDecodeError as error:
         raise LoadError(path, [Problem(f"not UTF-8 text ({error.reason})", line=1)]) from error
     if not first_line.strip():
         raise LoadError(path, [Problem("the file is empty: expected a header line")])
+    bare_return = first_line.rstrip("\r\n").find("\r")
+    if bare_return >= 0:
+        raise LoadError(path, [Problem(
+            f"a carriage return alone ends the line at character {bare_return + 1}: lines must"
+            " end with \\n or \\r\\n (re-save the file with Unix or Windows line endings)",
+            line=1)])
     dialect = sniff_dialect(first_line)
-    return next(csv.reader([first_line], dialect)), dialect.delimiter
+    try:
+        return next(csv.reader([first_line], dialect)), dialect.delimiter
+    except csv.Error as error:
+        raise LoadError(path, [Problem(f"the header cannot be read: {error}", line=1)]) from None
+
+
+def first_raw_line(path: Path) -> bytes:
+    """The first line's bytes; a .gz that is not gzip is refused by name."""
+    try:
+        with open_binary(path) as handle:
+            return handle.readline()
+    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
+        if path.name.lower().endswith(".gz"):
+            raise LoadError(path, [Problem(f"not a gzip file ({error})")]) from None
+        raise
 
 
 def open_text(path: Path):

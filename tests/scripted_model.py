@@ -33,6 +33,11 @@ def reply(text: str) -> dict:
     return {"role": "assistant", "content": text}
 
 
+def raw(body: bytes, content_type: str = "application/json") -> dict:
+    """A step answered with these bytes as they are (not a chat completion)."""
+    return {"raw": body, "content_type": content_type}
+
+
 def completion(message: dict) -> dict:
     return {
         "id": "chatcmpl-scripted", "object": "chat.completion", "created": 0,
@@ -77,10 +82,13 @@ class ScriptedModel:
                 if isinstance(step, int | float):
                     time.sleep(step)
                     step = reply("- too late")
-                payload = json.dumps(completion(step)).encode()
+                time.sleep(step.get("delay", 0))
+                step = {key: value for key, value in step.items() if key != "delay"}
+                content_type = step.get("content_type", "application/json")
+                payload = step["raw"] if "raw" in step else json.dumps(completion(step)).encode()
                 try:
                     self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)

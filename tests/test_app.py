@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import re
@@ -187,6 +188,14 @@ def test_csv_neutralises_formula_cells_but_not_numbers():
         "'=cmd|'/c calc'!A1,-3.5,2024-01-01,true",
         "ios,,2024-01-02,false",
     ]
+
+
+def test_csv_quotes_a_bare_carriage_return_so_strict_readers_keep_the_row():
+    buffer = io.StringIO()
+    write_csv(pd.DataFrame({"segment": ["two\rlines", "ios"], "n": [1, 2]}), buffer)
+    assert buffer.getvalue() == 'segment,n\n"two\rlines","1"\nios,2\n'
+    assert list(csv.reader(io.StringIO(buffer.getvalue(), newline=""), strict=True)) == [
+        ["segment", "n"], ["two\rlines", "1"], ["ios", "2"]]
 
 
 def test_page_without_data_explains_how_to_load(tmp_path):

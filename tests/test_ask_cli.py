@@ -74,6 +74,18 @@ def test_with_a_key_the_model_answers_through_checked_sql(demo_db):
         "periods", str(months)]
 
 
+def test_a_models_escape_sequences_never_reach_the_terminal(demo_db):
+    with ScriptedModel() as model:
+        model.play(reply("\x1b[31mRevenue\x1b[0m rose\x1b]0;owned\x07.\x07\n- \x1b[2Jfine\r"))
+        result = run_cli("ask", "How is revenue?", "--db", demo_db, env_extra={
+            "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": model.base_url,
+            "OPENAI_MODEL": "scripted",
+        })
+    shown = ok(result)
+    assert shown.splitlines()[:2] == ["Revenue rose.", "- fine"]
+    assert not any(ord(character) < 32 and character not in "\n\t" for character in shown)
+
+
 def test_errors_are_one_line(tmp_path):
     results = run_all({
         "missing": ["ask", "What month had the highest churn rate?", "--db",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import replace
 
 import pandas as pd
@@ -17,7 +18,7 @@ from queries.ask import AskContext, ask
 from queries.growth import GrowthQuery
 from queries.periods import Grain
 from tests.ask_expected import DATA_END, demo_database, monthly_growth, raw_events
-from tests.scripted_model import ScriptedModel, reply, sql_call, tool_calls
+from tests.scripted_model import ScriptedModel, raw, reply, sql_call, tool_calls
 
 KEY = "sk-test-never-in-the-browser"
 
@@ -125,6 +126,32 @@ def test_timeout_falls_back_to_the_built_in_analyst(model, config, demo_db):
         "The model did not answer within 0.5 s. The built-in analyst answered instead."
     )
     assert answer.text.startswith(f"{month:%B %Y} had the highest churn rate")
+
+
+@pytest.mark.parametrize(("step", "why"), [
+    (raw(json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m",
+                     "choices": []}).encode()), "empty choices"),
+    (raw(b"<html><body>Gateway says hello</body></html>", "text/html"), "an HTML page"),
+    (raw(b"<html>oops</html>"), "HTML labelled as JSON"),
+])
+def test_an_unreadable_reply_falls_back_to_the_built_in_analyst(model, config, step, why):
+    model.play(step)
+    answer = ask_model("What month had the highest churn rate?", config)
+    assert answer.source == "analyst", why
+    assert answer.notes[0].endswith("The built-in analyst answered instead."), why
+    assert "had the highest churn rate" in answer.text
+
+
+def test_one_question_has_an_overall_time_budget(model, config):
+    # Each reply takes 0.8 s and asks for another query: without a budget, six rounds (5 s).
+    slow_query = sql_call("select count(*) as weeks from growth_week") | {"delay": 0.8}
+    model.play(*[slow_query] * 6)
+    started = time.perf_counter()
+    answer = ask_model("How many weeks?", replace(config, openai_question_seconds=1.5,
+                                                   openai_timeout_seconds=5))
+    assert time.perf_counter() - started < 2.5
+    assert answer.text == "The model did not finish within 1.5 s."
+    assert answer.numbers["weeks"].iloc[0] > 0  # what it found so far stays
 
 
 HOSTILE = {

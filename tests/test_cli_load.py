@@ -233,6 +233,17 @@ def csv_bytes(*lines: str) -> bytes:
 
 BAD_FILES = [
     Bad(
+        # Old Mac line endings: one "line" to the csv module, which raised a traceback.
+        "carriage_returns_only", "events.csv",
+        (HEADER + "\r2024-01-01,u1,login,,ios\r").encode(),
+        ("line 1: a carriage return alone ends the line at character 47",),
+        ("_csv.Error",),
+    ),
+    Bad(
+        "gz_that_is_not_gzip", "events.csv.gz", b"event_time,user_id,event_type\n",
+        ("not a gzip file",),
+    ),
+    Bad(
         "missing_user_id", "events.csv",
         csv_bytes("event_time,event_type", "2024-01-01,login"),
         ("required column 'user_id' is missing",),

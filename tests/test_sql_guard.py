@@ -141,3 +141,48 @@ def test_row_limit_and_time_limit():
 def test_events_need_the_duckdb_file():
     with pytest.raises(RefusedSQL, match="not available on this backend"):
         run_sandboxed(check_sql("select count(*) from events", ALLOWED, HUGE), {}, None)
+
+
+@pytest.mark.parametrize(("sql", "reason"), [
+    # A CTE named like a system table in one subquery does not cover the name elsewhere.
+    ("select * from (with duckdb_tables as (select 1) select * from duckdb_tables) t"
+     " join duckdb_tables d on true", "the table 'duckdb_tables' is not available"),
+    ("select * from (with store as (select 1) select * from store) a, store b",
+     "the table 'store' is not available"),
+    ("with x as (select * from growth_week) select * from (with meta as (select 1)"
+     " select * from meta) m, meta", "the table 'meta' is not available"),
+    # A CTE defined after its use is no cover either.
+    ("select * from secrets, (with secrets as (select 1) select * from secrets) s",
+     "the table 'secrets' is not available"),
+])
+def test_a_cte_covers_its_name_only_in_its_own_scope(sql, reason):
+    with pytest.raises(RefusedSQL, match=reason):
+        check_sql(sql, ALLOWED, HUGE)
+
+
+@pytest.mark.parametrize("sql", [
+    "with a as (select * from growth_week) select * from a where new_users in"
+    " (select new_users from a)",
+    "with recursive r as (select 1 as n union all select n + 1 from r where n < 3)"
+    " select * from r",
+    "with Recent as (select * from growth_week) select * from recent",
+])
+def test_ctes_still_work_where_they_are_visible(sql):
+    assert check_sql(sql, ALLOWED, HUGE).tables <= {"growth_week"}
+
+
+@pytest.mark.parametrize("sql", [
+    "select * from (unpivot events on revenue into name k value v)",
+    "select * from (pivot events on event_type using count(*))",
+    "select * from growth_week, (unpivot events on revenue into name k value v) u",
+])
+def test_a_huge_table_wrapped_in_unpivot_still_needs_an_aggregate_or_limit(sql):
+    with pytest.raises(RefusedSQL, match="huge table"):
+        check_sql(sql, ALLOWED, HUGE)
+    assert check_sql(sql + " limit 5", ALLOWED, HUGE).tables >= {"events"}
+
+
+def test_thousands_of_nested_parentheses_are_refused_not_a_crash():
+    sql = "select " + "(" * 3000 + "1" + ")" * 3000
+    with pytest.raises(RefusedSQL, match=r"nested too deeply|could not be parsed"):
+        check_sql(sql, ALLOWED, HUGE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field, replace
 
 import openai
@@ -73,6 +74,9 @@ def answer_with_model(text: str, context: AskContext, config) -> Answer:
     except openai.APIError as error:
         log.warning("model request failed: %s", type(error).__name__)
         reason = "The model service could not be reached."
+    except UnreadableReply as error:
+        log.warning("model reply unreadable: %s", error)
+        reason = "The model service's reply could not be read."
     fallback = answer_offline(text, context)
     return replace(fallback, notes=(f"{reason} The built-in analyst answered instead.",
                                     *fallback.notes))
@@ -97,11 +101,21 @@ def ask_model(text: str, context: AskContext, config, client: openai.OpenAI) -> 
         {"role": "user", "content": text},
     ]
     state = Conversation()
+    deadline = time.monotonic() + config.openai_question_seconds
     with collecting() as records:
         for _ in range(MAX_TOOL_ROUNDS):
-            message = client.chat.completions.create(
-                model=config.openai_model, messages=messages, tools=[RUN_SQL_TOOL],
-            ).choices[0].message
+            call_seconds = min(config.openai_timeout_seconds, deadline - time.monotonic())
+            try:
+                if call_seconds <= 0:
+                    raise OutOfTime
+                message = complete(client, config.openai_model, messages, call_seconds)
+            except (OutOfTime, openai.APITimeoutError):
+                if call_seconds >= config.openai_timeout_seconds:
+                    raise  # the call's own limit: the built-in analyst answers
+                answer = final_answer(
+                    f"The model did not finish within {config.openai_question_seconds:g} s.",
+                    state, sql_used(records))
+                return replace(answer, bullets=())
             if not message.tool_calls:
                 return final_answer(message.content or "", state, sql_used(records))
             messages.append(message.model_dump(exclude_none=True))
@@ -111,6 +125,34 @@ def ask_model(text: str, context: AskContext, config, client: openai.OpenAI) -> 
     answer = final_answer("The model did not finish within"
                           f" {MAX_TOOL_ROUNDS} rounds of queries.", state, sql_used(records))
     return replace(answer, bullets=())
+
+
+class OutOfTime(Exception):
+    """The question's time budget is spent."""
+
+
+class UnreadableReply(Exception):
+    """An answer from the model service that is not a chat completion with a choice."""
+
+
+def complete(client: openai.OpenAI, model: str, messages: list, seconds: float):
+    """The model's next message, waiting at most `seconds`."""
+    try:
+        response = client.with_options(timeout=seconds).chat.completions.create(
+            model=model, messages=messages, tools=[RUN_SQL_TOOL])
+    except ValueError as error:  # a body that is not JSON, served as JSON
+        raise UnreadableReply(f"not JSON ({error})") from None
+    return reply_message(response)
+
+
+def reply_message(response):
+    """The completion's message; a reply without one (no choices, an HTML page answered
+    with 200) is UnreadableReply, and the built-in analyst answers instead."""
+    choices = getattr(response, "choices", None)
+    message = getattr(choices[0], "message", None) if choices else None
+    if message is None:
+        raise UnreadableReply(f"no message in a {type(response).__name__}")
+    return message
 
 
 def describe_view(context: AskContext) -> str:

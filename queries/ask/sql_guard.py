@@ -17,9 +17,11 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.optimizer.scope import traverse_scope
 
 # sqlglot warns on stderr when it falls back to a generic command (e.g. LOAD); we refuse those.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 STATEMENT_TYPES = (exp.Select, exp.SetOperation)
 FORBIDDEN_NODES = (
@@ -59,8 +61,9 @@ def check_sql(
             raise RefusedSQL(f"{node.key.upper()} is not allowed inside a query")
         if isinstance(node, exp.Func):
             check_function(node)
-    tables = referenced_tables(statement, set(allowed_tables))
-    check_huge_scans(statement, tables & set(huge_tables))
+    cte_references = cte_reference_ids(statement)
+    tables = referenced_tables(statement, set(allowed_tables), cte_references)
+    check_huge_scans(statement, tables & set(huge_tables), cte_references)
     return CheckedSQL(sql.strip().rstrip(";").strip(), frozenset(tables))
 
 
@@ -70,6 +73,8 @@ def parse_one_statement(sql: str) -> exp.Expression:
     except (ParseError, TokenError) as error:
         first_line = str(error).splitlines()[0] if str(error) else "syntax error"
         raise RefusedSQL(f"the SQL could not be parsed: {first_line}") from None
+    except RecursionError:  # thousands of nested parentheses
+        raise RefusedSQL("the SQL is nested too deeply to check") from None
     if len(statements) != 1:
         raise RefusedSQL(f"exactly one statement is allowed, got {len(statements)}")
     return statements[0]
@@ -81,9 +86,27 @@ def check_function(node: exp.Func) -> None:
         raise RefusedSQL(f"the function {name.lower()}() is not allowed")
 
 
-def referenced_tables(statement: exp.Expression, allowed: set[str]) -> set[str]:
+def cte_reference_ids(statement: exp.Expression) -> set[int]:
+    """The table references that name a CTE visible where they stand (by scope: a CTE of one
+    subquery does not cover the same name elsewhere). Any other reference, one the scope
+    analysis does not reach included (inside UNPIVOT, say), is a real table."""
+    try:
+        scopes = traverse_scope(statement)
+    except Exception as error:  # sqlglot cannot resolve it: nothing is taken for a CTE
+        log.debug("no scopes for %r: %s", statement.sql()[:80], error)
+        return set()
+    references = set()
+    for scope in scopes:
+        visible = {name.lower() for name in scope.cte_sources}
+        for table in scope.tables:
+            if table.name.lower() in visible and not table.args.get("db"):
+                references.add(id(table))
+    return references
+
+
+def referenced_tables(statement: exp.Expression, allowed: set[str],
+                      cte_references: set[int]) -> set[str]:
     """The allow-listed tables read; refuses table functions, qualified and unknown names."""
-    cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     tables = set()
     for table in statement.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
@@ -93,7 +116,7 @@ def referenced_tables(statement: exp.Expression, allowed: set[str]) -> set[str]:
         if table.args.get("db") or table.args.get("catalog"):
             raise RefusedSQL(f"{table.sql(dialect='duckdb')} is not allowed: use a table name only")
         name = table.name.lower()
-        if name in cte_names:
+        if id(table) in cte_references:
             continue
         if name not in allowed:
             raise RefusedSQL(
@@ -103,12 +126,13 @@ def referenced_tables(statement: exp.Expression, allowed: set[str]) -> set[str]:
     return tables
 
 
-def check_huge_scans(statement: exp.Expression, huge: set[str]) -> None:
+def check_huge_scans(statement: exp.Expression, huge: set[str], cte_references: set[int]) -> None:
     """A query on a huge table must aggregate where it reads the table, or end in a LIMIT."""
     if not huge or statement.args.get("limit"):
         return
     for select in statement.find_all(exp.Select):
-        scanned = huge.intersection(table.name.lower() for table in scanned_tables(select))
+        scanned = huge.intersection(table.name.lower() for table in scanned_tables(select)
+                                    if id(table) not in cte_references)
         if scanned and not aggregates(select):
             raise RefusedSQL(
                 f"a query without a limit on a huge table ({', '.join(sorted(scanned))}):"
@@ -117,13 +141,10 @@ def check_huge_scans(statement: exp.Expression, huge: set[str]) -> None:
 
 
 def scanned_tables(select: exp.Select) -> list[exp.Table]:
-    """Tables in this SELECT's own FROM and JOINs (not those of nested subqueries)."""
-    items = []
-    if select.args.get("from_") or select.args.get("from"):
-        source = select.args.get("from_") or select.args.get("from")
-        items.append(source.this)
-    items += [join.this for join in select.args.get("joins") or []]
-    return [item for item in items if isinstance(item, exp.Table)]
+    """Tables this SELECT reads itself, not through a nested SELECT: in its FROM and JOINs,
+    also wrapped (UNPIVOT events ..., a parenthesised table)."""
+    return [table for table in select.find_all(exp.Table)
+            if table.find_ancestor(exp.Select) is select]
 
 
 def aggregates(select: exp.Select) -> bool:
