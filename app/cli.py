@@ -184,7 +184,8 @@ def run_load(args, config: Config) -> int:
     events = Source(args.events.name, path=args.events)
     assignments = Source(args.assignments.name, path=args.assignments) if args.assignments else None
     with rewarmed(config):
-        load(config.duckdb_path, events, assignments, replace=args.replace)
+        load(config.duckdb_path, events, assignments, replace=args.replace,
+             timestamps=config.timestamps)
     return 0
 
 
@@ -192,7 +193,7 @@ def run_refresh(args, config: Config) -> int:
     from app.refresh import refresh
 
     with rewarmed(config):
-        refresh(config.duckdb_path, args.folder)
+        refresh(config.duckdb_path, args.folder, config.timestamps)
     return 0
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app.validation import TimestampRange
 from queries.bigquery import BigQuerySettings, column_mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +53,8 @@ class Config:
     # Larger request bodies are refused (413) unread: a callback's body is a few kilobytes,
     # the chat's history at most a few hundred.
     max_request_bytes: int = 2 * 1024 * 1024
+    # The timestamps a loaded file may hold (EARLIEST_EVENT_DATE, LATEST_EVENT_DATE).
+    timestamps: TimestampRange = field(default_factory=TimestampRange)
 
     def __post_init__(self):
         # Derived folders follow the configured ones, so a Config for a database elsewhere (a
@@ -96,6 +100,7 @@ class Config:
             warm_cache=read_switch(env, "WARM_CACHE", defaults.warm_cache),
             log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
             max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or defaults.max_request_bytes),
+            timestamps=read_timestamp_range(env),
         )
 
     def with_db(self, path: str | Path | None) -> Config:
@@ -120,6 +125,20 @@ def read_bigquery(env) -> BigQuerySettings:
         timeout_seconds=float(env.get("BQ_TIMEOUT_SECONDS") or defaults.timeout_seconds),
         api_endpoint=env.get("BQ_API_ENDPOINT") or None,
     )
+
+
+def read_timestamp_range(env) -> TimestampRange:
+    defaults = TimestampRange()
+    return TimestampRange(read_date(env, "EARLIEST_EVENT_DATE") or defaults.earliest,
+                          read_date(env, "LATEST_EVENT_DATE"))
+
+
+def read_date(env, name: str) -> dt.date | None:
+    text = (env.get(name) or "").strip()
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {text!r}") from None
 
 
 def read_switch(env, name: str, default: bool) -> bool:

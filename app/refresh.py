@@ -11,7 +11,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from app.storage import LoadReport, Source, previous_loads, progress, stage, staging_connection
+from app.storage import (
+    LoadReport,
+    Source,
+    previous_loads,
+    progress,
+    stage,
+    staging_connection,
+    within,
+)
 from app.storage import store as store_staged
 from app.validation import (
     ASSIGNMENTS_KIND,
@@ -20,6 +28,7 @@ from app.validation import (
     PARQUET_SUFFIXES,
     LoadError,
     Problem,
+    TimestampRange,
 )
 from queries.errors import ParameterError
 
@@ -75,7 +84,8 @@ def new_files(db_path: Path, folder: Path) -> list[tuple[Source, str]]:
     return [(Source(path.name, path=path), fingerprint) for fingerprint, path in found.items()]
 
 
-def refresh(db_path: Path, folder: Path) -> LoadReport | None:
+def refresh(db_path: Path, folder: Path,
+            timestamps: TimestampRange | None = None) -> LoadReport | None:
     """Loads the new files of `folder`, all or none; None when there was nothing new."""
     if not folder.is_dir():
         raise ParameterError(f"{folder} is not a folder")
@@ -87,7 +97,7 @@ def refresh(db_path: Path, folder: Path) -> LoadReport | None:
     staging = staging_connection()
     sources, fingerprints, refused = [], {}, []
     for index, (source, fingerprint) in enumerate(pending):
-        table, kind = f"staged_{index}", file_kind(source.path)
+        table, kind = f"staged_{index}", within(file_kind(source.path), timestamps)
         progress(f"checking {source.name} ({kind.noun})")
         try:
             stage(staging, source, table, kind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import sys
@@ -16,8 +17,10 @@ import pyarrow as pa
 from app.validation import (
     ASSIGNMENTS_KIND,
     EVENTS_KIND,
+    FileKind,
     LoadError,
     Problem,
+    TimestampRange,
     check_columns,
     check_values,
     stage_file,
@@ -78,19 +81,25 @@ def load(
     events: Source,
     assignments: Source | None = None,
     replace: bool = False,
+    timestamps: TimestampRange | None = None,
 ) -> LoadReport:
     """Validate everything first, then write it all in a single transaction."""
     started = time.perf_counter()
     staging = staging_connection()
-    sources = [(events, STAGED_EVENTS, EVENTS_KIND)]
+    sources = [(events, STAGED_EVENTS, within(EVENTS_KIND, timestamps))]
     if assignments is not None:
-        sources.append((assignments, STAGED_ASSIGNMENTS, ASSIGNMENTS_KIND))
+        sources.append((assignments, STAGED_ASSIGNMENTS, within(ASSIGNMENTS_KIND, timestamps)))
     fingerprints = {}
     for source, table, kind in sources:
         with step(f"checking {source.name}"):
             stage(staging, source, table, kind)
             fingerprints[table] = source.fingerprint()
     return store(staging, db_path, sources, fingerprints, replace, started)
+
+
+def within(kind: FileKind, timestamps: TimestampRange | None) -> FileKind:
+    """The kind of file, with the timestamps it may hold (the default range without one)."""
+    return kind if timestamps is None else dataclasses.replace(kind, timestamps=timestamps)
 
 
 def staging_connection() -> duckdb.DuckDBPyConnection:
@@ -108,8 +117,8 @@ def store(staging, db_path: Path, sources, fingerprints, replace: bool, started:
     with step(f"writing to {db_path}"):
         counts = write(staging, db_path, sources, fingerprints, replace)
     report = LoadReport(
-        sum(counts[table] for _, table, kind in sources if kind is EVENTS_KIND),
-        sum(counts[table] for _, table, kind in sources if kind is ASSIGNMENTS_KIND),
+        sum(counts[table] for _, table, kind in sources if kind.noun == EVENTS_KIND.noun),
+        sum(counts[table] for _, table, kind in sources if kind.noun == ASSIGNMENTS_KIND.noun),
         time.perf_counter() - started,
     )
     progress(

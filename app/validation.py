@@ -6,6 +6,7 @@ Problems are reported with the file, line (CSV) or row (Parquet), column and off
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,23 @@ class LoadError(UserError):
 
 
 @dataclass(frozen=True)
+class TimestampRange:
+    """The timestamps a file may hold. Outside it a value is a mistake (infinity, year 9999, a
+    BC date, year 1 from an empty cell in some tool), and one such row would stretch every
+    calendar of the dashboard across centuries."""
+
+    earliest: dt.date = dt.date(1970, 1, 1)
+    latest: dt.date | None = None  # None: the day after today (UTC), so clocks a little ahead pass
+
+    def sql_params(self) -> dict:
+        latest = self.latest or dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+        return {"earliest_time": dt.datetime.combine(self.earliest, dt.time()),
+                "after_latest_time": dt.datetime.combine(latest + dt.timedelta(days=1),
+                                                         dt.time()),
+                "latest_text": latest.isoformat()}
+
+
+@dataclass(frozen=True)
 class FileKind:
     required: tuple[str, ...]
     timestamp_columns: tuple[str, ...]
@@ -63,6 +81,7 @@ class FileKind:
     known_columns: tuple[str, ...]
     keeps_extra_columns: bool
     noun: str
+    timestamps: TimestampRange = TimestampRange()
 
 
 EVENTS_KIND = FileKind(
@@ -288,6 +307,9 @@ def value_checks(kind: FileKind, columns: list[str]) -> list[tuple[str, str, str
             if name in kind.required:
                 flagged = f"{name} is null or try_cast({name} as timestamptz) is null"
             checks.append((name, flagged, "is not a timestamp"))
+            value = f"try_cast({name} as timestamp)"
+            checks.append((name, f"{value} < $earliest_time or {value} >= $after_latest_time",
+                           f"is outside {kind.timestamps.earliest} .. {{latest}}"))
     for name in kind.numeric_columns:
         if name in columns:
             number = f"try_cast({name} as double)"
@@ -302,17 +324,20 @@ def check_values(connection, path: Path, table: str, kind: FileKind, fmt: str) -
     if total_rows == 0:
         only = ", only a header" if fmt == "csv" else ""
         raise LoadError(path, [Problem(f"the file holds no {kind.noun}{only}")])
+    params = kind.timestamps.sql_params()
     selects = [
         f"select rowid as record, '{name}' as column_name, cast({name} as varchar) as value,"
-        f" '{message}' as message from {table} where {flagged}"
+        f" '{message.format(latest=params['latest_text'])}' as message from {table}"
+        f" where {flagged}"
         for name, flagged, message in value_checks(kind, columns)
     ]
     union = " union all ".join(selects)
-    total = connection.execute(f"select count(*) from ({union})").fetchall()[0][0]
+    bound = {key: value for key, value in params.items() if f"${key}" in union}
+    total = connection.execute(f"select count(*) from ({union})", bound).fetchall()[0][0]
     if not total:
         return
     rows = connection.execute(
-        f"select * from ({union}) order by record, column_name limit {MAX_REPORTED}"
+        f"select * from ({union}) order by record, column_name limit {MAX_REPORTED}", bound
     ).fetchall()
     lines = record_lines(path, [row[0] for row in rows]) if fmt == "csv" else None
     problems = [

@@ -233,6 +233,17 @@ def csv_bytes(*lines: str) -> bytes:
 
 BAD_FILES = [
     Bad(
+        # Each would stretch every calendar across centuries (year 1: 739,272 daily rows).
+        "timestamps_out_of_range", "events.csv",
+        csv_bytes(HEADER, "2024-01-01,u1,login,,ios", "infinity,u2,login,,ios",
+                  "9999-12-31 23:00:00,u3,login,,ios", "0001-01-01,u4,login,,ios",
+                  "1969-12-31 23:59:59,u5,login,,ios", "2024-01-02,u6,login,,ios"),
+        ("4 problems", "line 3, column 'event_time': is outside 1970-01-01 ..",
+         ": 'infinity'", "line 4, column 'event_time': is outside", ": '9999-12-31 23:00:00'",
+         "line 5, column 'event_time': is outside", "line 6, column 'event_time': is outside"),
+        ("line 2,", "line 7,"),
+    ),
+    Bad(
         # Old Mac line endings: one "line" to the csv module, which raised a traceback.
         "carriage_returns_only", "events.csv",
         (HEADER + "\r2024-01-01,u1,login,,ios\r").encode(),
@@ -437,3 +448,18 @@ def test_bad_file_is_refused_and_changes_nothing(refusals, case):
             assert fragment not in stderr, f"{fragment!r} in:\n{stderr}"
     assert refusal.existing_after == refusal.existing_before
     assert refusal.fresh_folder_after == []
+
+
+def test_the_plausible_timestamp_range_is_configurable(tmp_path):
+    source = tmp_path / "events.csv"
+    source.write_text(HEADER + "\n2024-01-01,u1,login,,ios\n2024-01-03,u2,login,,ios\n")
+    db = tmp_path / "db.duckdb"
+    refused = run_cli("load", source, "--db", db, env_extra={"LATEST_EVENT_DATE": "2024-01-02"})
+    assert refused.returncode == 1 and not db.exists()
+    assert ("line 3, column 'event_time': is outside 1970-01-01 .. 2024-01-02: '2024-01-03'"
+            in refused.stderr)
+    assert_loaded(run_cli("load", source, "--db", db, env_extra={
+        "EARLIEST_EVENT_DATE": "2023-12-31", "LATEST_EVENT_DATE": "2024-01-03"}))
+    bad = run_cli("load", source, "--db", db, env_extra={"EARLIEST_EVENT_DATE": "soon"})
+    assert bad.stderr.strip() == (
+        "error: EARLIEST_EVENT_DATE must be a date (YYYY-MM-DD), not 'soon'")
