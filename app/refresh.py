@@ -50,13 +50,21 @@ class RefreshRefused(LoadError):
 
 def data_files(folder: Path) -> list[Path]:
     """The folder's data files in name order. Hidden files are skipped, so an uploader can
-    write `.name.csv` and rename it when complete."""
+    write `.name.csv` and rename it when complete; so are links that lead out of the folder
+    (a link must not make refresh read a file elsewhere on the machine)."""
     suffixes = CSV_SUFFIXES + PARQUET_SUFFIXES
-    return sorted(
+    candidates = sorted(
         path for path in folder.iterdir()
-        if path.is_file() and not path.name.startswith(".")
-        and path.name.lower().endswith(suffixes)
+        if not path.name.startswith(".") and path.name.lower().endswith(suffixes)
     )
+    inside = folder.resolve()
+    files = []
+    for path in candidates:
+        if not path.resolve().is_relative_to(inside):
+            progress(f"skipped {path.name}: a link to a file outside {folder}")
+        elif path.is_file():
+            files.append(path)
+    return files
 
 
 def file_kind(path: Path):

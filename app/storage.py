@@ -32,6 +32,8 @@ from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.growth import user_periods_sql
 from queries.periods import Grain
 
+# Segment columns kept in all: each is a filter (and a query) on the page.
+MAX_SEGMENT_COLUMNS = 50
 STAGED_EVENTS = "staged_events"
 STAGED_ASSIGNMENTS = "staged_assignments"
 LOCK_RETRIES = 20
@@ -280,7 +282,8 @@ def insert(connection, table: str, kind: str, load_id: int) -> int:
     staged = list(types)
     if kind == "events":
         target = schema.EVENTS
-        add_segment_columns(connection, staged)
+        segments = kept_segment_columns(connection, staged)
+        add_segment_columns(connection, segments)
         expressions = {
             "event_time": as_utc_timestamp("event_time", types["event_time"]),
             "user_id": "trim(cast(user_id as varchar))",
@@ -288,9 +291,7 @@ def insert(connection, table: str, kind: str, load_id: int) -> int:
             "revenue": "try_cast(revenue as double)" if "revenue" in staged else "null",
         }
         # Quoted: a segment column may be named like a keyword ("order", "group").
-        expressions |= {
-            c: f"cast({DUCKDB.quote(c)} as varchar)" for c in schema.segment_columns(staged)
-        }
+        expressions |= {c: f"cast({DUCKDB.quote(c)} as varchar)" for c in segments}
     else:
         target = schema.ASSIGNMENTS
         expressions = {
@@ -306,9 +307,10 @@ def insert(connection, table: str, kind: str, load_id: int) -> int:
     return connection.execute(f"select count(*) from {table}").fetchall()[0][0]
 
 
-def add_segment_columns(connection, staged_columns: list[str]) -> None:
-    # Lower-cased: DuckDB names are case-insensitive, so 'Platform' is the stored 'platform'.
-    existing = {
+def stored_columns(connection) -> set[str]:
+    """The stored events table's columns, lower-cased: DuckDB names are case-insensitive, so
+    'Platform' is the stored 'platform'."""
+    return {
         row[0].lower()
         for row in connection.execute(
             "select column_name from duckdb_columns()"
@@ -316,7 +318,31 @@ def add_segment_columns(connection, staged_columns: list[str]) -> None:
             {"table": schema.EVENTS},
         ).fetchall()
     }
+
+
+def kept_segment_columns(connection, staged_columns: list[str]) -> list[str]:
+    """The file's segment columns that are stored: those the table has, then new ones while
+    it has fewer than MAX_SEGMENT_COLUMNS (each is a filter and a query on the page). The
+    rest are dropped, and the load says which columns it kept."""
+    existing = stored_columns(connection)
+    stored = len(schema.segment_columns(sorted(existing)))
+    kept, dropped = [], []
     for column in schema.segment_columns(staged_columns):
+        if column.lower() in existing or stored < MAX_SEGMENT_COLUMNS:
+            stored += column.lower() not in existing
+            kept.append(column)
+        else:
+            dropped.append(column)
+    if dropped:
+        progress(f"kept {len(kept)} segment columns ({', '.join(kept)}); dropped"
+                 f" {len(dropped):,} beyond {MAX_SEGMENT_COLUMNS} segment columns in all"
+                 f" ({', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''})")
+    return kept
+
+
+def add_segment_columns(connection, segment_columns: list[str]) -> None:
+    existing = stored_columns(connection)
+    for column in segment_columns:
         if column.lower() not in existing:
             connection.execute(
                 f"alter table store.{schema.EVENTS} add column {DUCKDB.quote(column)} varchar"

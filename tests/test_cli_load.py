@@ -463,3 +463,24 @@ def test_the_plausible_timestamp_range_is_configurable(tmp_path):
     bad = run_cli("load", source, "--db", db, env_extra={"EARLIEST_EVENT_DATE": "soon"})
     assert bad.stderr.strip() == (
         "error: EARLIEST_EVENT_DATE must be a date (YYYY-MM-DD), not 'soon'")
+
+
+def test_segment_columns_are_capped_and_the_load_says_which_it_kept(tmp_path):
+    extra = [f"s{n:02d}" for n in range(60)]
+    source = tmp_path / "wide.csv"
+    source.write_text("event_time,user_id,event_type," + ",".join(extra) + "\n"
+                      + "2024-01-01,u1,login," + ",".join("x" * 60) + "\n")
+    db = tmp_path / "db.duckdb"
+    result = run_cli("load", source, "--db", db)
+    assert_loaded(result)
+    stored = [row[0] for row in query(db, "describe events")]
+    assert [c for c in stored if c.startswith("s")] == extra[:50]
+    assert f"kept 50 segment columns ({', '.join(extra[:50])}); dropped 10" in result.stderr
+    # The cap holds over loads: a later file's new columns find no room.
+    later = tmp_path / "later.csv"
+    later.write_text("event_time,user_id,event_type,s00,late\n2024-01-02,u2,login,y,z\n")
+    again = run_cli("load", later, "--db", db)
+    assert_loaded(again)
+    assert "late" not in [row[0] for row in query(db, "describe events")]
+    assert "kept 1 segment columns (s00); dropped 1" in again.stderr
+    assert query(db, "select s00 from events order by event_time") == [("x",), ("y",)]

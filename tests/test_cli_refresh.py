@@ -174,3 +174,25 @@ def test_a_load_that_lost_a_race_is_refused_inside_the_transaction(tmp_path):
         write(staging, db, [(source, "staged_0", EVENTS_KIND)],
               {"staged_0": source.fingerprint()}, False)
     assert stored(db) == loaded == (data_rows(path), 0, [path.name])
+
+
+def test_links_out_of_the_folder_are_not_followed(folder, tmp_path):
+    private = tmp_path / "elsewhere"
+    private.mkdir()
+    secret = private / "secret.csv"
+    secret.write_text("event_time,user_id,event_type\n2024-01-05,intruder,session\n")
+    secret.chmod(0o600)
+    (folder / "linked.csv").symlink_to(secret)
+    (folder / "linked-dir.csv").symlink_to(private)
+    (folder / "shadow.csv").symlink_to("/etc/shadow")
+    db = tmp_path / "growth.duckdb"
+    result = refresh(folder, db)
+    ok(result)
+    assert stored(db)[2] == ["assignments-checkout.csv", "events-2024-01.csv",
+                             "events-2024-02.csv"]
+    for name in ("linked.csv", "linked-dir.csv", "shadow.csv"):
+        assert f"skipped {name}: a link to a file outside {folder}" in result.stderr
+    with duckdb.connect(str(db), read_only=True) as connection:
+        assert connection.execute(
+            "select count(*) from events where user_id = 'intruder'").fetchall() == [(0,)]
+    assert "root:" not in result.stderr
