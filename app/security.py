@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,42 @@ if TYPE_CHECKING:
 MAX_REMEMBERED = 1000
 
 
+# Failed sign-ins a client may make in a window before its next attempts are refused unread
+# (each check costs a scrypt hash: a flood would starve the signed-in users).
+MAX_FAILURES, FAILURE_WINDOW_SECONDS = 10, 60.0
+MAX_TRACKED_CLIENTS = 10_000
+
+
+class TooManyFailures(Exception):
+    def __init__(self, retry_after: float):
+        super().__init__(f"retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class FailedSignIns:
+    """Failed sign-ins per client address over a sliding window, in this process."""
+
+    def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW_SECONDS):
+        self.limit, self.window = limit, window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, client: str) -> None:
+        """Raises TooManyFailures while the client has used up its failures."""
+        now = time.monotonic()
+        with self._lock:
+            recent = [at for at in self._failures.get(client, []) if now - at < self.window]
+            self._failures[client] = recent
+            if len(recent) >= self.limit:
+                raise TooManyFailures(self.window - (now - recent[0]))
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            if len(self._failures) >= MAX_TRACKED_CLIENTS:
+                self._failures.clear()  # bounded memory, whatever the number of addresses
+            self._failures.setdefault(client, []).append(time.monotonic())
+
+
 @cache
 def unknown_user_hash() -> str:
     """Checked when the user name is unknown, so a wrong name costs what a wrong password does."""
@@ -42,6 +79,11 @@ class PasswordCheck:
 
     def _digest(self, user: str, password: str) -> bytes:
         return hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+
+    def remembered(self, user: str, password: str) -> bool:
+        """Verified before: no scrypt check needed."""
+        with self._lock:
+            return self._digest(user, password) in self._verified
 
     def verify(self, user: str, password: str) -> bool:
         digest = self._digest(user, password)
@@ -62,21 +104,29 @@ class PasswordCheck:
 def install_auth(server: Flask, config: Config) -> None:
     if not config.auth_users and not config.auth_header:
         return
-    passwords = PasswordCheck(config.auth_users)
+    passwords, failures = PasswordCheck(config.auth_users), FailedSignIns()
     realm = config.title.replace('"', "'")
 
+    # Before the hooks that read a callback's body (app/factory.py installs them after this):
+    # nothing of a request not signed in is read or parsed.
     @server.before_request
     def require_sign_in():
         if request.path == HEALTH_PATH:
             return None
-        user = identify(passwords, config.auth_header)
+        try:
+            user = identify(passwords, config.auth_header, failures)
+        except TooManyFailures as limited:
+            return Response("Too many failed sign-ins; try again later.\n", 429,
+                            mimetype="text/plain",
+                            headers={"Retry-After": str(max(1, round(limited.retry_after)))})
         if user is None:
             return refusal(config, realm)
         g.user = user
         return None
 
 
-def identify(passwords: PasswordCheck, header: str | None) -> str | None:
+def identify(passwords: PasswordCheck, header: str | None,
+             failures: FailedSignIns) -> str | None:
     if header:
         # Trusted only because the operator configured it: the proxy in front sets (and
         # strips any client-sent copy of) this header.
@@ -86,8 +136,13 @@ def identify(passwords: PasswordCheck, header: str | None) -> str | None:
     credentials = request.authorization
     if passwords.users and credentials is not None and credentials.type == "basic":
         user, password = credentials.username or "", credentials.password or ""
+        if passwords.remembered(user, password):
+            return user
+        client = request.remote_addr or "unknown"
+        failures.check(client)
         if passwords.verify(user, password):
             return user
+        failures.failed(client)
     return None
 
 

@@ -158,3 +158,32 @@ def test_a_malformed_auth_setting_is_one_error_line():
     assert result.returncode == 1
     assert result.stderr.startswith("error: AUTH_USERS") and len(result.stderr.splitlines()) == 1
     assert "hunter2" not in result.stderr
+
+
+def test_failed_sign_ins_are_limited_per_client_and_a_signed_in_user_keeps_working(
+        database, tmp_path):
+    client = client_for(database, tmp_path, auth_users={"alice": ALICE_HASH})
+    signed_in = basic("alice", "correct horse")
+    assert client.get("/", headers=signed_in).status_code == 200  # remembered from now on
+    attacker = {"REMOTE_ADDR": "203.0.113.7"}
+    codes = [client.get("/", headers=basic("alice", f"guess{n}"), environ_base=attacker)
+             .status_code for n in range(12)]
+    assert codes == [401] * 10 + [429] * 2
+    limited = client.get("/", headers=basic("alice", "guess"), environ_base=attacker)
+    assert int(limited.headers["Retry-After"]) >= 1 and b"Too many" in limited.data
+    # Refused unread: any further attempt from that address waits out the window ...
+    assert client.get("/", headers=basic("bob", "x"), environ_base=attacker).status_code == 429
+    # ... while another address, and a remembered sign-in, are served as usual.
+    assert client.get("/", headers=basic("alice", "wrong")).status_code == 401
+    assert client.get("/", headers=signed_in, environ_base=attacker).status_code == 200
+
+
+def test_a_request_not_signed_in_is_refused_before_its_body_is_read(database, tmp_path):
+    client = client_for(database, tmp_path, auth_users={"alice": ALICE_HASH},
+                        max_request_bytes=1024)
+    nested = "[" * 100_000 + "]" * 100_000
+    for body in (nested, "x" * 50_000):
+        response = client.post("/_dash-update-component", data=body,
+                               content_type="application/json")
+        assert response.status_code == 401
+        assert b"Traceback" not in response.data
