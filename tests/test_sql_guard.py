@@ -186,3 +186,57 @@ def test_thousands_of_nested_parentheses_are_refused_not_a_crash():
     sql = "select " + "(" * 3000 + "1" + ")" * 3000
     with pytest.raises(RefusedSQL, match=r"nested too deeply|could not be parsed"):
         check_sql(sql, ALLOWED, HUGE)
+
+
+def peak_children_memory(run) -> tuple[object, float, int]:
+    """(what run returned or raised, seconds, peak resident bytes of this process's children)."""
+    import contextlib
+    import threading
+    import time
+
+    import psutil
+
+    peak, done = [0], threading.Event()
+
+    def sample():
+        me = psutil.Process()
+        while not done.is_set():
+            resident = 0
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    resident += child.memory_info().rss
+            peak[0] = max(peak[0], resident)
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        outcome = run()
+    except SandboxError as error:
+        outcome = error
+    finally:
+        done.set()
+        sampler.join()
+    return outcome, time.perf_counter() - started, peak[0]
+
+
+@pytest.mark.parametrize("sql", [
+    "select len(range(200000000)) as n",  # one huge list: 14 GB and still running at 120 s
+    "select length(repeat('x', 2000000000)) as n",  # one 2 GB string
+    "select list_sort(list(i)) from range(300000000) t(i)",
+])
+def test_one_huge_value_is_stopped_at_the_memory_bound(sql):
+    checked = CheckedSQL(sql, frozenset())  # past the guard, as a bug in it would let it
+    outcome, seconds, peak = peak_children_memory(lambda: run_sandboxed(checked, {}))
+    assert isinstance(outcome, SandboxError) and "more than 1 GB" in str(outcome)
+    assert seconds < 10
+    assert peak < 1.25 * (1 << 30)  # the bound, and one watch interval of growth
+
+
+def test_a_query_past_its_time_is_killed_on_time():
+    checked = CheckedSQL("select count(*) from range(100000000000000) t(i)", frozenset())
+    outcome, seconds, _ = peak_children_memory(
+        lambda: run_sandboxed(checked, {}, seconds=1.0))
+    assert isinstance(outcome, SandboxError) and "longer than 1 s" in str(outcome)
+    assert seconds < 1.0 + 3  # the child's start, then one second of query

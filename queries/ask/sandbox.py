@@ -1,26 +1,39 @@
 """Runs checked SQL in a throw-away in-memory DuckDB that can read nothing but what it was given.
 
-Each run gets a fresh connection: the metric tables are copied in, the events file (DuckDB
-backend only) is attached read-only, then external access is switched off and the configuration
-locked, so even SQL that slipped past the guard cannot read files, load extensions or write to
-the data. A timer interrupts a query that runs too long; only the first rows are fetched.
+Each run gets a fresh connection in a process of its own: the metric tables are copied in, the
+events file (DuckDB backend only) is attached read-only, then external access is switched off and
+the configuration locked, so even SQL that slipped past the guard cannot read files, load
+extensions or write to the data. Only the first rows are fetched.
+
+DuckDB's memory_limit bounds its buffer pool, not every value a query builds (range() turned
+into one huge list, repeat() into one huge string), and its interrupt is not seen inside such a
+function. So the limits are held from outside: the parent watches the process's resident memory
+and its time, and kills it past either bound.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import psutil
 
 from queries import schema
 from queries.ask.sql_guard import CheckedSQL, RefusedSQL
 
 ROW_LIMIT = 200
 TIME_LIMIT_SECONDS = 10.0
+MEMORY_LIMIT_BYTES = 1 << 30
+# The child's own start (Python, DuckDB and pandas imported, tables copied in) is not the
+# query's time; it is bounded too.
+START_SECONDS = 20.0
+WATCH_INTERVAL_SECONDS = 0.02
 EVENTS_DATABASE = "store"
 LOCKDOWN = (
     "set enable_external_access = false",
@@ -49,8 +62,74 @@ def run_sandboxed(
     events_file: Path | None = None,
     row_limit: int = ROW_LIMIT,
     seconds: float = TIME_LIMIT_SECONDS,
+    memory_bytes: int = MEMORY_LIMIT_BYTES,
 ) -> SqlResult:
-    """`tables` must hold every table the SQL reads, except `events`, read from events_file."""
+    """`tables` must hold every table the SQL reads, except `events`, read from events_file.
+
+    Runs in a child process, killed past `seconds` of query time or `memory_bytes` of resident
+    memory; raises SandboxError (or RefusedSQL) with a message for the model."""
+    if schema.EVENTS in checked.tables and events_file is None:
+        raise RefusedSQL("the raw events table is not available on this backend")
+    needed = {name: tables[name] for name in checked.tables if name != schema.EVENTS}
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+    parent, child = context.Pipe(duplex=False)
+    process = context.Process(target=sandbox_child, daemon=True, args=(
+        child, checked, needed, events_file, row_limit, seconds))
+    process.start()
+    child.close()
+    try:
+        return watch(process, parent, seconds, memory_bytes)
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+        parent.close()
+
+
+def sandbox_child(pipe, checked: CheckedSQL, tables, events_file, row_limit, seconds) -> None:
+    """In the child: says "started" once set up, then sends the result or the error."""
+    try:
+        pipe.send(run_here(checked, tables, events_file, row_limit, seconds, pipe))
+    except (SandboxError, RefusedSQL) as error:
+        pipe.send(error)
+    except Exception as error:  # anything else is reported as a failed query, not a crash
+        pipe.send(SandboxError(first_line(error)))
+
+
+def watch(process, pipe, seconds: float, memory_bytes: int) -> SqlResult:
+    """The child's answer, or SandboxError once it passes a bound (it is then killed)."""
+    watched = psutil.Process(process.pid)
+    deadline, started = time.monotonic() + START_SECONDS, False
+    while True:
+        if pipe.poll(WATCH_INTERVAL_SECONDS):
+            try:
+                message = pipe.recv()
+            except EOFError:  # the child died (killed by the system, say)
+                raise SandboxError("the query stopped without an answer") from None
+            if message == "started":
+                deadline, started = time.monotonic() + seconds, True
+                continue
+            if isinstance(message, Exception):
+                raise message
+            return message
+        if not process.is_alive():
+            raise SandboxError("the query stopped without an answer")
+        try:
+            resident = watched.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+        if resident > memory_bytes:
+            raise SandboxError(f"the query used more than {memory_bytes / (1 << 30):g} GB of"
+                               " memory and was stopped: make it smaller")
+        if time.monotonic() > deadline:
+            if not started:
+                raise SandboxError("the sandbox did not start in time")
+            raise SandboxError(
+                f"the query ran longer than {seconds:g} s and was stopped: simplify it")
+
+
+def run_here(checked: CheckedSQL, tables, events_file, row_limit, seconds, pipe=None):
+    """The query on a fresh, locked-down in-memory connection in this process."""
     with duckdb.connect(":memory:") as connection:
         connection.execute("set TimeZone = 'UTC'")
         for name in sorted(checked.tables):
@@ -60,6 +139,8 @@ def run_sandboxed(
                 copy_table(connection, name, tables[name])
         for statement in LOCKDOWN:
             connection.execute(statement)
+        if pipe is not None:
+            pipe.send("started")
         return fetch_limited(connection, checked.sql, row_limit, seconds)
 
 
