@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fcntl
 import hashlib
+import os
+import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -172,7 +175,48 @@ def refuse_duplicates(loads: list[tuple], sources, fingerprints, replace: bool) 
 
 
 def write(staging, db_path: Path, sources, fingerprints, replace: bool) -> dict[str, int]:
+    """Writes into a copy of the database, then puts the copy in its place in one rename:
+    readers keep the file they opened, new ones open the new file, and none ever meets a
+    writer's lock. Writers queue on a lock file; a failed write leaves the database as it was."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_writer(db_path):
+        work = working_copy(db_path)
+        try:
+            counts = write_into(staging, work, sources, fingerprints, replace)
+            os.replace(work, db_path)
+            wal_of(db_path).unlink(missing_ok=True)  # a log of the old file, replayed on none
+        finally:
+            for leftover in (work, wal_of(work)):
+                leftover.unlink(missing_ok=True)
+    return counts
+
+
+def wal_of(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+@contextmanager
+def exclusive_writer(db_path: Path):
+    """One writer at a time (load, refresh, demo): the next one waits its turn."""
+    with open(db_path.with_name(db_path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def working_copy(db_path: Path) -> Path:
+    """A private copy of the database (and of its log, if one is left), in the same folder so
+    the rename is atomic."""
+    work = db_path.with_name(f".{db_path.name}.writing-{os.getpid()}")
+    for source, target in ((db_path, work), (wal_of(db_path), wal_of(work))):
+        if source.exists():
+            shutil.copyfile(source, target)
+    return work
+
+
+def write_into(staging, db_path: Path, sources, fingerprints, replace: bool) -> dict[str, int]:
     attach(staging, db_path)
     counts = {}
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -14,6 +15,8 @@ import pandas as pd
 from queries import schema
 from queries.dialect import DUCKDB, Dialect
 from queries.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 class BackendError(UserError, RuntimeError):
@@ -93,11 +96,15 @@ class DuckDBBackend:
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         if not self.path.exists():
-            raise NoDataError(f"no database at {self.path}: run `python -m app demo` or `load`")
+            # The file's name only: the message reaches the page, which shows no paths.
+            raise NoDataError(
+                f"no database at {self.path.name}: run `python -m app demo` or `load`")
         try:
             return connect_duckdb(self.path, read_only=True)
         except duckdb.IOException as error:
-            raise BackendError(f"cannot open {self.path}: {error}") from error
+            log.warning("cannot open %s: %s", self.path, error)
+            raise BackendError(
+                f"the database {self.path.name} cannot be opened right now; try again") from error
 
     def relation(self, table: str) -> str:
         return table
@@ -131,7 +138,7 @@ class DuckDBBackend:
         try:
             return connection.execute(sql, params).df()
         except duckdb.CatalogException as error:
-            raise NoDataError(f"the database at {self.path} holds no events yet") from error
+            raise NoDataError(f"the database {self.path.name} holds no events yet") from error
 
     def dry_run(self, sql: str, params: dict) -> int:
         raise BackendError("DuckDB does not estimate queries: run them instead")
