@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask_caching import Cache
@@ -10,6 +11,7 @@ from redis.exceptions import RedisError
 
 from app.config import Config
 
+log = logging.getLogger(__name__)
 cache = Cache()
 # Short, so a Redis outage costs a page a fraction of a second, not the client's default 5 s.
 REDIS_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
@@ -43,6 +45,20 @@ class RedisCacheWithPause(RedisCache):
 
     def set(self, key, value, timeout=None):
         return self._call(super().set, key, value, timeout)
+
+
+def init_cache(server, config: Config) -> str | None:
+    """Binds the cache to the server. One that cannot start (a full disk, a cache folder that
+    is a file) is replaced by none: the app serves uncached rather than not at all, and the
+    returned error class is what /healthz reports."""
+    try:
+        cache.init_app(server, config=cache_settings(config))
+        return None
+    except OSError as error:
+        log.warning("the %s cannot start (%s): serving uncached", config.cache_type,
+                    type(error).__name__)
+        cache.init_app(server, config={"CACHE_TYPE": "NullCache"})
+        return type(error).__name__
 
 
 def cache_settings(config: Config) -> dict:

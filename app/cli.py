@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a malformed setting in the environment
         print(f"error: {error}", file=sys.stderr)
         return 1
+    from app.logs import configure_terminal
+
+    configure_terminal("DEBUG" if config.log_level == "DEBUG" else "WARNING")
     try:
         return handlers[args.command](args, config) or 0
     except UserError as error:

@@ -11,7 +11,7 @@ from dash import Dash
 from flask import Flask, g, send_from_directory
 
 from app.backend import build_backend
-from app.cache import cache, cache_settings
+from app.cache import cache, init_cache
 from app.config import PROJECT_ROOT, Config
 from app.health import register_health
 from app.logs import install_request_log
@@ -38,7 +38,7 @@ def create_app(config: Config | None = None) -> Dash:
     server = Flask(__name__)
     server.config["APP_CONFIG"] = config
     server.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
-    cache.init_app(server, config=cache_settings(config))
+    cache_problem = init_cache(server, config)
 
     @server.route(BOOTSTRAP_URL)
     def bootstrap_css():
@@ -58,7 +58,7 @@ def create_app(config: Config | None = None) -> Dash:
     # In this order: the request log times refusals too, sign-in comes before a callback's
     # body is read, and the body is parsed once before cached answers are looked up.
     install_request_log(server)
-    register_health(server, backend, cache, config.cache_type)
+    register_health(server, backend, cache, config.cache_type, cache_problem)
     install_auth(server, config)
     install_callback_parse(server)
     install_security_headers(dash_app)

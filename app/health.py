@@ -32,7 +32,10 @@ def check_backend(backend) -> dict:
     }
 
 
-def check_cache(cache, cache_type: str) -> dict:
+def check_cache(cache, cache_type: str, startup_problem: str | None = None) -> dict:
+    if startup_problem:
+        return {"ok": False, "type": cache_type, "error": startup_problem,
+                "note": "the cache could not start: pages are served uncached"}
     token = secrets.token_hex(8)
     try:
         stored = cache.set(PROBE_KEY, token, timeout=60)
@@ -46,9 +49,9 @@ def check_cache(cache, cache_type: str) -> dict:
     return result
 
 
-def health(backend, cache, cache_type: str) -> tuple[dict, int]:
+def health(backend, cache, cache_type: str, cache_problem: str | None = None) -> tuple[dict, int]:
     backend_state = check_backend(backend)
-    cache_state = check_cache(cache, cache_type)
+    cache_state = check_cache(cache, cache_type, cache_problem)
     states = {(True, True): "ok", (True, False): "degraded"}
     status = states.get((backend_state["ok"], cache_state["ok"]), "unavailable")
     body = {"status": status, "backend": backend_state, "cache": cache_state}
@@ -57,10 +60,11 @@ def health(backend, cache, cache_type: str) -> tuple[dict, int]:
     return body, 200 if backend_state["ok"] else 503
 
 
-def register_health(server: Flask, backend, cache, cache_type: str) -> None:
+def register_health(server: Flask, backend, cache, cache_type: str,
+                    cache_problem: str | None = None) -> None:
     @server.get(HEALTH_PATH)
     def healthz():
-        body, status = health(backend, cache, cache_type)
+        body, status = health(backend, cache, cache_type, cache_problem)
         response = jsonify(body)
         response.status_code = status
         response.headers["Cache-Control"] = "no-store"

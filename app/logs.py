@@ -99,6 +99,34 @@ def configure(level: str = "INFO") -> None:
     logging.config.dictConfig(logging_config(level))
 
 
+class TerminalFormatter(logging.Formatter):
+    """`warning: message`, for a person at a terminal: a traceback only for errors (or at
+    DEBUG level), since a warning already says what went wrong."""
+
+    def __init__(self, tracebacks: bool):
+        super().__init__("%(levelname)s: %(message)s")
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.levelname = record.levelname.lower()
+        if record.exc_info and not self.tracebacks and record.levelno < logging.ERROR:
+            record = logging.makeLogRecord(record.__dict__ | {"exc_info": None,
+                                                                "exc_text": None})
+        return super().format(record)
+
+
+def configure_terminal(level: str = "WARNING") -> None:
+    """For the command line's scripts (load, refresh, demo, export): warnings as one line each,
+    and a cache outage as one warning a minute, as in the server's logs."""
+    config = logging_config(level)
+    config["formatters"] = {"terminal": {"()": TerminalFormatter,
+                                         "tracebacks": level.upper() == "DEBUG"}}
+    config["handlers"] = {"terminal": {"class": "logging.StreamHandler",
+                                       "formatter": "terminal", "stream": "ext://sys.stderr"}}
+    config["root"] = {"level": level.upper(), "handlers": ["terminal"]}
+    logging.config.dictConfig(config)
+
+
 def install_request_log(server: Flask) -> None:
     """Times every request and gathers the queries it ran (queries/query_log.py)."""
 

@@ -4,6 +4,7 @@ stays responsive and the reader can cancel; the conversation lives in a session 
 from __future__ import annotations
 
 import logging
+import tempfile
 
 import diskcache
 from dash import ALL, DiskcacheManager, Input, Output, State, ctx, no_update
@@ -23,8 +24,15 @@ MAX_TURNS = 40
 
 
 def background_manager(config) -> DiskcacheManager:
-    """Job results live on disk (config.background_dir), so every gunicorn worker sees them."""
-    return DiskcacheManager(diskcache.Cache(str(config.background_dir)))
+    """Job results live on disk (config.background_dir), so every gunicorn worker sees them.
+    A folder that cannot be made (a full disk) falls back to one of this process's own: the
+    app still serves, and the drawer answers whenever the same worker is asked again."""
+    try:
+        return DiskcacheManager(diskcache.Cache(str(config.background_dir)))
+    except OSError as error:
+        log.warning("background jobs cannot use their folder (%s): using a private one",
+                    type(error).__name__)
+        return DiskcacheManager(diskcache.Cache(tempfile.mkdtemp(prefix="growth-jobs-")))
 
 
 def answer_for(question: str, filters: dict, experiment, context) -> Answer:

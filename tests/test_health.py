@@ -182,3 +182,21 @@ def test_warnings_are_rate_limited_and_count_what_was_suppressed():
     later = log_record("cache read failed", logging.WARNING)
     assert limit.filter(later) and later.suppressed == 49
     assert json.loads(JsonFormatter().format(later))["suppressed_since_last"] == 49
+
+
+def test_a_cache_that_cannot_start_leaves_the_app_serving_uncached(database, tmp_path):
+    # As a full disk would: the filesystem cache cannot create its folder (a file is in the way).
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    app = create_app(Config(duckdb_path=database, cache_dir=blocked / "cache"))
+    client = app.server.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "degraded"
+    assert body["cache"] == {"ok": False, "type": "FileSystemCache",
+                             "error": "NotADirectoryError",
+                             "note": "the cache could not start: pages are served uncached"}
+    answer = client.post(CALLBACK_PATH, json=growth_body(app))
+    assert answer.status_code == 200 and answer.headers["X-Query-Cache"] == "miss"
+    assert str(blocked) not in response.get_data(as_text=True)

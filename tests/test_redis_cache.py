@@ -4,8 +4,10 @@ leaves pages working uncached with a warning, and caching resumes when Redis is 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 
@@ -16,8 +18,9 @@ from app.cache import RedisCacheWithPause
 from app.config import Config
 from app.factory import create_app
 from layouts import ids
+from tests.cli import ok, run_cli
 from tests.conftest import PLATFORM_ROWS as ROWS
-from tests.conftest import require_tool
+from tests.conftest import REPO_ROOT, require_tool
 from tests.dash_requests import CALLBACK_PATH, MATCHES, SEGMENTS, request_body
 
 
@@ -139,3 +142,27 @@ def test_the_redis_client_uses_short_timeouts(setup):
         pool = cache.cache._write_client.connection_pool
     assert pool.connection_kwargs["socket_timeout"] <= 1
     assert pool.connection_kwargs["socket_connect_timeout"] <= 1
+
+
+def test_redis_dying_during_a_load_is_one_warning_not_a_traceback_each(make_db, tmp_path):
+    from tests.browser_support import free_port  # a pytest plugin elsewhere: import it late
+
+    port = free_port()
+    database = make_db(ROWS, segment_columns=("platform",))
+    env = {"REDIS_URL": f"redis://127.0.0.1:{port}/0", "DUCKDB_PATH": str(database)}
+    more = tmp_path / "more.csv"
+    more.write_text("event_time,user_id,event_type\n2024-01-11 09:00:00,u3,session\n")
+    with redis_server(port) as (process, _):
+        ok(run_cli("warm", env_extra=env))  # the old data's views are warm: a load re-warms
+        loading = subprocess.Popen(
+            [sys.executable, "-m", "app", "load", str(more)], cwd=REPO_ROOT,
+            env=os.environ | env | {"TZ": "UTC"}, stderr=subprocess.PIPE, text=True)
+        first = loading.stderr.readline()  # "checking more.csv ...": it found the cache warm
+        assert first.startswith("checking"), first
+        process.terminate()  # Redis goes away while the load runs
+        process.wait(timeout=10)
+        stderr = first + loading.communicate(timeout=120)[1]
+    assert loading.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert 1 <= len(warnings) <= 3, stderr
