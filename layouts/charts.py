@@ -89,8 +89,12 @@ def empty_figure(message: str, height: int = 320) -> dict:
 
 
 def placeholder_figure(height: int) -> dict:
-    """A blank chart of the drawn chart's height: the page keeps its shape until it draws."""
-    return empty_figure("", height)
+    """A blank chart of the drawn chart's height: the page keeps its shape until it draws.
+    Its own uirevision: the first real figure must set every axis (a reversed one, say),
+    not keep the blank's as user state."""
+    blank = empty_figure("", height)
+    blank["layout"]["uirevision"] = "placeholder"
+    return blank
 
 
 def chart(graph_id, height: int, **config) -> dcc.Graph:

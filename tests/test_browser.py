@@ -117,6 +117,9 @@ def test_retention_view_switches_grain_and_mode(page, demo_db):
         " === n", arg=min(weekly_cohorts, HEATMAP_COHORTS) + 1,
     )
     assert heatmap_rows(page)[0] == "Weighted average"
+    # ... drawn on top: the first real figure sets the reversed axis, whatever the blank had.
+    assert page.evaluate("document.querySelector('#retention-heatmap .js-plotly-plot')"
+                         "._fullLayout.yaxis.autorange") == "reversed"
 
     page.click("label:has-text('Month')")
     monthly = retention_table(
