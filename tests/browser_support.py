@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +37,44 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def procfile_command() -> list[str]:
+    line = (REPO_ROOT / "Procfile").read_text().strip()
+    assert line.startswith("web: ")
+    command = shlex.split(line.removeprefix("web: "))
+    assert command[0] == "gunicorn"
+    return [sys.executable, "-m", *command]
+
+
+@contextmanager
+def procfile_server(settings: dict, log: Path, ready: Callable[[str], bool], seconds=120):
+    """The Procfile's gunicorn on a free loopback port with these settings, its output in
+    `log`; yields its URL once ready(url) holds, and stops it afterwards."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key not in SERVER_SETTINGS}
+    env |= settings | {"PORT": str(port)}
+    with log.open("w") as output:
+        # Bound to the loopback interface: the Procfile's 0.0.0.0 is for the platform.
+        process = subprocess.Popen([*procfile_command(), "-b", f"127.0.0.1:{port}"],
+                                   cwd=REPO_ROOT, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"gunicorn was not ready in {seconds} s"
+            try:
+                if ready(url):
+                    break
+            except (OSError, KeyError):
+                pass
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60) -> None:

@@ -6,17 +6,10 @@ first page open must find the default views warm, and gunicorn's stderr must be 
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
-
-from tests.conftest import REPO_ROOT
 
 # The demo_db and browser fixtures.
 pytest_plugins = ["tests.browser_support"]
@@ -30,14 +23,6 @@ document.addEventListener('securitypolicyviolation',
 """
 
 
-def procfile_command() -> list[str]:
-    line = (REPO_ROOT / "Procfile").read_text().strip()
-    assert line.startswith("web: ")
-    command = shlex.split(line.removeprefix("web: "))
-    assert command[0] == "gunicorn"
-    return [sys.executable, "-m", *command]
-
-
 def healthz(url: str) -> dict:
     with urllib.request.urlopen(url + "healthz", timeout=5) as response:
         return json.load(response)
@@ -46,35 +31,14 @@ def healthz(url: str) -> dict:
 @pytest.fixture(scope="module")
 def deployed(demo_db, tmp_path_factory):
     """(url, log file) of gunicorn serving the demo, once the default views are warm."""
-    from tests.browser_support import SERVER_SETTINGS, free_port  # a plugin: import it late
+    from tests.browser_support import procfile_server  # a plugin: import it late
 
-    port = free_port()
     folder = tmp_path_factory.mktemp("deployed")
-    env = {k: v for k, v in os.environ.items() if k not in SERVER_SETTINGS}
-    env |= {"DUCKDB_PATH": str(demo_db), "CACHE_DIR": str(folder / "cache"),
-            "PORT": str(port), "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO"}
     log = folder / "gunicorn.log"
-    with log.open("w") as output:
-        # Bound to the loopback interface: the Procfile's 0.0.0.0 is for the platform.
-        process = subprocess.Popen([*procfile_command(), "-b", f"127.0.0.1:{port}"],
-                                   cwd=REPO_ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the default views were not warmed in time"
-            try:
-                if healthz(url)["warm"]["done"]:
-                    break
-            except (OSError, KeyError):
-                pass
-            time.sleep(0.5)
+    settings = {"DUCKDB_PATH": str(demo_db), "CACHE_DIR": str(folder / "cache"),
+                "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO"}
+    with procfile_server(settings, log, lambda url: healthz(url)["warm"]["done"]) as url:
         yield url, log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def panel_of(answer) -> str | None:

@@ -5,10 +5,7 @@ writer succeeds, no reader sees an error or an internal path, and readers see th
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
 import threading
 import time
 import urllib.request
@@ -22,7 +19,6 @@ from layouts import ids
 from tests.cli import ok, run_cli
 from tests.conftest import REPO_ROOT
 from tests.dash_requests import CALLBACK_PATH, GROWTH_PATTERNS, request_body
-from tests.test_browser_ops import procfile_command
 
 READERS = 20
 WRITES = 4  # of each kind
@@ -37,7 +33,7 @@ def events_csv(day: int, users: int) -> str:
 @pytest.fixture
 def served(tmp_path):
     """(url, database, growth callback body, server log) of gunicorn on a small database."""
-    from tests.browser_support import SERVER_SETTINGS, free_port  # a plugin: import it late
+    from tests.browser_support import procfile_server  # a plugin: import it late
 
     database, first = tmp_path / "growth.duckdb", tmp_path / "first.csv"
     first.write_text(events_csv(1, 50))
@@ -46,32 +42,18 @@ def served(tmp_path):
     app = create_app(Config(duckdb_path=database, cache_dir=tmp_path / "body-cache"))
     body = request_body(app, f"{ids.GROWTH_STATUS}.children", {f"{ids.GRAIN}.value": "day"},
                         changed=[f"{ids.GRAIN}.value"], matches=segments | GROWTH_PATTERNS)
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if key not in SERVER_SETTINGS}
-    # Nothing cached: every read queries the file the writers replace.
-    env |= {"DUCKDB_PATH": str(database), "CACHE_TYPE": "NullCache", "RESPONSE_CACHE": "0",
-            "WARM_CACHE": "0", "PORT": str(port), "WEB_CONCURRENCY": "2",
-            "LOG_LEVEL": "WARNING", "CACHE_DIR": str(tmp_path / "cache")}
+    settings = {"DUCKDB_PATH": str(database), "CACHE_TYPE": "NullCache",
+                "RESPONSE_CACHE": "0", "WARM_CACHE": "0", "WEB_CONCURRENCY": "2",
+                "LOG_LEVEL": "WARNING", "CACHE_DIR": str(tmp_path / "cache")}
     log = tmp_path / "gunicorn.log"
-    with log.open("w") as output:
-        process = subprocess.Popen([*procfile_command(), "-b", f"127.0.0.1:{port}"],
-                                   cwd=REPO_ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        yield url, database, body, log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+    # Nothing cached: every read queries the file the writers replace.
+    with procfile_server(settings, log, answers_health) as url:
+        yield url.rstrip("/"), database, body, log
+
+
+def answers_health(url: str) -> bool:
+    urllib.request.urlopen(url + "healthz", timeout=2).close()
+    return True
 
 
 def read_growth(url: str, body: dict) -> tuple[int, str]:
