@@ -229,9 +229,9 @@ def peak_children_memory(run) -> tuple[object, float, int]:
 def test_one_huge_value_is_stopped_at_the_memory_bound(sql):
     checked = CheckedSQL(sql, frozenset())  # past the guard, as a bug in it would let it
     outcome, seconds, peak = peak_children_memory(lambda: run_sandboxed(checked, {}))
-    assert isinstance(outcome, SandboxError) and "more than 1 GB" in str(outcome)
+    assert isinstance(outcome, SandboxError) and "needed more than 1 GB" in str(outcome)
     assert seconds < 10
-    assert peak < 1.25 * (1 << 30)  # the bound, and one watch interval of growth
+    assert peak < 1 << 30
 
 
 def test_a_query_past_its_time_is_killed_on_time():

@@ -14,6 +14,7 @@ and its time, and kills it past either bound.
 from __future__ import annotations
 
 import multiprocessing
+import resource
 import threading
 import time
 from collections.abc import Mapping
@@ -34,6 +35,8 @@ MEMORY_LIMIT_BYTES = 1 << 30
 # query's time; it is bounded too.
 START_SECONDS = 20.0
 WATCH_INTERVAL_SECONDS = 0.02
+TOO_MUCH_MEMORY = (f"the query needed more than {MEMORY_LIMIT_BYTES / (1 << 30):g} GB of memory"
+                   " and was stopped: make it smaller")
 EVENTS_DATABASE = "store"
 LOCKDOWN = (
     "set enable_external_access = false",
@@ -74,7 +77,7 @@ def run_sandboxed(
     context = multiprocessing.get_context("spawn")  # no fork of a threaded server
     parent, child = context.Pipe(duplex=False)
     process = context.Process(target=sandbox_child, daemon=True, args=(
-        child, checked, needed, events_file, row_limit, seconds))
+        child, checked, needed, events_file, row_limit, seconds, memory_bytes))
     process.start()
     child.close()
     try:
@@ -86,8 +89,12 @@ def run_sandboxed(
         parent.close()
 
 
-def sandbox_child(pipe, checked: CheckedSQL, tables, events_file, row_limit, seconds) -> None:
-    """In the child: says "started" once set up, then sends the result or the error."""
+def sandbox_child(pipe, checked: CheckedSQL, tables, events_file, row_limit, seconds,
+                  memory_bytes: int) -> None:
+    """In the child: says "started" once set up, then sends the result or the error. The
+    kernel caps its heap too: memory grabbed between two of the parent's looks cannot go far
+    past the bound (an allocation past it fails, and the query with it)."""
+    resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
     try:
         pipe.send(run_here(checked, tables, events_file, row_limit, seconds, pipe))
     except (SandboxError, RefusedSQL) as error:
@@ -119,8 +126,7 @@ def watch(process, pipe, seconds: float, memory_bytes: int) -> SqlResult:
         except psutil.NoSuchProcess:
             continue
         if resident > memory_bytes:
-            raise SandboxError(f"the query used more than {memory_bytes / (1 << 30):g} GB of"
-                               " memory and was stopped: make it smaller")
+            raise SandboxError(TOO_MUCH_MEMORY)
         if time.monotonic() > deadline:
             if not started:
                 raise SandboxError("the sandbox did not start in time")
@@ -173,6 +179,8 @@ def fetch_limited(
         raise SandboxError(
             f"the query ran longer than {seconds:g} s and was stopped: simplify it"
         ) from None
+    except (duckdb.OutOfMemoryException, MemoryError):
+        raise SandboxError(TOO_MUCH_MEMORY) from None
     except duckdb.PermissionException as error:
         raise RefusedSQL(f"not allowed: {first_line(error)}") from None
     except duckdb.Error as error:
