@@ -23,7 +23,7 @@ from callbacks.registry import PANELS, panel_for_output
 log = logging.getLogger(__name__)
 # The first output of each panel callback whose answer depends only on the request and the
 # data (the registry says which). Not chat or diagnostics, whose answers change with each call.
-CACHED_PANELS = frozenset(panel.status_id for panel in PANELS if panel.cacheable)
+CACHED_PANELS = frozenset(panel.status for panel in PANELS if panel.cacheable)
 CODE_FOLDERS = ("app", "callbacks", "layouts", "queries")
 # On cached panels' answers: `hit` when the whole answer came from here, else `miss`.
 RESPONSE_CACHE_HEADER = "X-Response-Cache"

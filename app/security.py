@@ -86,10 +86,8 @@ class PasswordCheck:
             return self._digest(user, password) in self._verified
 
     def verify(self, user: str, password: str) -> bool:
-        digest = self._digest(user, password)
-        with self._lock:
-            if digest in self._verified:
-                return True
+        if self.remembered(user, password):
+            return True
         # check_password_hash compares with hmac.compare_digest (constant time).
         stored = self.users.get(user)
         valid = check_password_hash(stored or unknown_user_hash(), password) and stored is not None
@@ -97,7 +95,7 @@ class PasswordCheck:
             with self._lock:
                 if len(self._verified) >= MAX_REMEMBERED:
                     self._verified.clear()
-                self._verified.add(digest)
+                self._verified.add(self._digest(user, password))
         return valid
 
 

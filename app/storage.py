@@ -35,11 +35,8 @@ from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.growth import user_periods_sql
 from queries.periods import Grain
 
-# Segment columns kept in all: each is a filter (and a query) on the page.
-MAX_SEGMENT_COLUMNS = 50
 STAGED_EVENTS = "staged_events"
 STAGED_ASSIGNMENTS = "staged_assignments"
-LOCK_RETRIES = 20
 
 
 @dataclass(frozen=True)
@@ -248,15 +245,11 @@ def write_into(staging, db_path: Path, sources, fingerprints, replace: bool) -> 
 
 
 def attach(connection, db_path: Path) -> None:
-    """Readers hold the file only for a query at a time: wait for them rather than fail."""
-    for attempt in range(LOCK_RETRIES):
-        try:
-            connection.execute("attach $path as store", {"path": str(db_path)})
-            return
-        except duckdb.IOException as error:
-            if attempt == LOCK_RETRIES - 1:
-                raise unopenable(db_path, error) from error
-            time.sleep(0.25)
+    """The writer's private copy: no reader holds it, so no lock to wait for."""
+    try:
+        connection.execute("attach $path as store", {"path": str(db_path)})
+    except duckdb.IOException as error:
+        raise unopenable(db_path, error) from error
 
 
 def unopenable(db_path: Path, error: duckdb.Error) -> LoadError:
@@ -366,20 +359,20 @@ def stored_columns(connection) -> set[str]:
 
 def kept_segment_columns(connection, staged_columns: list[str]) -> list[str]:
     """The file's segment columns that are stored: those the table has, then new ones while
-    it has fewer than MAX_SEGMENT_COLUMNS (each is a filter and a query on the page). The
+    it has fewer than schema.MAX_SEGMENT_COLUMNS (each is a filter and a query on the page). The
     rest are dropped, and the load says which columns it kept."""
     existing = stored_columns(connection)
     stored = len(schema.segment_columns(sorted(existing)))
     kept, dropped = [], []
     for column in schema.segment_columns(staged_columns):
-        if column.lower() in existing or stored < MAX_SEGMENT_COLUMNS:
+        if column.lower() in existing or stored < schema.MAX_SEGMENT_COLUMNS:
             stored += column.lower() not in existing
             kept.append(column)
         else:
             dropped.append(column)
     if dropped:
         progress(f"kept {len(kept)} segment columns ({', '.join(kept)}); dropped"
-                 f" {len(dropped):,} beyond {MAX_SEGMENT_COLUMNS} segment columns in all"
+                 f" {len(dropped):,} beyond {schema.MAX_SEGMENT_COLUMNS} segment columns in all"
                  f" ({', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''})")
     return kept
 

@@ -102,7 +102,7 @@ ANSWER_CACHE_LABEL = "whole answer from the response cache: no query ran"
 
 
 def register(app, context, panels) -> None:
-    cache, by_status = context.cache, {panel.status_id: panel for panel in panels}
+    cache, by_status = context.cache, {panel.status: panel for panel in panels}
 
     @app.server.after_request
     def give_session_id(response: Response) -> Response:
@@ -126,7 +126,7 @@ def register(app, context, panels) -> None:
         Input(ids.DIAGNOSTICS_COLLAPSE, "is_open"),
         Input(ids.VIEW_TABS, "active_tab"),
         # A panel's first output is set whenever it answers, changed or not.
-        *[Input(panel.status_id, "children") for panel in panels],
+        *[Input(panel.status, "children") for panel in panels],
     )
 
     @app.callback(

@@ -96,10 +96,6 @@ class Panel:
         return ids.panel_request(self.name, self.tab)
 
     @property
-    def status_id(self) -> str:
-        return self.status
-
-    @property
     def named_outputs(self) -> dict[str, Dependency]:
         """Every output, the status line first."""
         return {"status": (self.status, "children"), **self.outputs}

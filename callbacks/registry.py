@@ -43,7 +43,7 @@ TABS = (
 
 def panel_for_output(component_id) -> Panel | None:
     """The panel whose status output this is (a callback's first output names its panel)."""
-    return next((panel for panel in PANELS if panel.status_id == component_id), None)
+    return next((panel for panel in PANELS if panel.status == component_id), None)
 
 
 def panels_of_tab(tab: str | None) -> tuple[Panel, ...]:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dash import ALL
 
 from layouts import ids
+from queries import schema
 from queries.errors import ParameterError
 from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.growth import GrowthQuery
@@ -27,7 +28,6 @@ FILTER_BAR_STATE = FILTER_BAR | FILTER_BAR_IDS
 # Lists from the browser are bounded before any work is done on them: a request can carry any
 # list, and each value costs SQL parameters and drawing. The page offers far fewer.
 MAX_CHOSEN_VALUES = 100
-MAX_SEGMENT_COLUMNS = 50
 
 
 def chosen(values, noun: str, limit: int = MAX_CHOSEN_VALUES) -> list:
@@ -70,9 +70,9 @@ def dropdown_values(segment_ids, segment_values) -> dict[str, list]:
     if not isinstance(dropdown_ids, list) or not isinstance(values, list) \
             or len(dropdown_ids) != len(values):
         raise ParameterError("the segment filters and their values do not match")
-    if len(dropdown_ids) > MAX_SEGMENT_COLUMNS:
+    if len(dropdown_ids) > schema.MAX_SEGMENT_COLUMNS:
         raise ParameterError(
-            f"at most {MAX_SEGMENT_COLUMNS} segment filters, not {len(dropdown_ids):,}")
+            f"at most {schema.MAX_SEGMENT_COLUMNS} segment filters, not {len(dropdown_ids):,}")
     mapping = {}
     for component_id, chosen_values in zip(dropdown_ids, values, strict=True):
         column = component_id.get("column") if isinstance(component_id, dict) else None

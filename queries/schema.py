@@ -18,6 +18,10 @@ REQUIRED_ASSIGNMENT_COLUMNS = ("experiment", "user_id", "variant")
 # Bookkeeping columns the loader adds; never segment dimensions.
 INTERNAL_COLUMNS = ("load_id",)
 
+# Segment columns a database keeps in all (app/storage.py), so a page offers at most as many
+# filters: each is a dropdown and a query.
+MAX_SEGMENT_COLUMNS = 50
+
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 

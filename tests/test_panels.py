@@ -80,7 +80,7 @@ def test_every_panel_has_one_callback_with_its_named_outputs_in_order(app):
                        for callback in app.callback_map.values()
                        if isinstance(callback["output"], list)}
     for panel in PANELS:
-        callback = by_first_output[panel.status_id]
+        callback = by_first_output[panel.status]
         outputs = [(output.component_id, output.component_property)
                    for output in callback["output"]]
         assert outputs == list(panel.named_outputs.values()), panel.name
@@ -92,11 +92,11 @@ def test_each_panel_is_on_a_tab_and_in_the_page(app):
     with app.server.test_request_context():
         page = str(app.layout())
     for panel in PANELS:
-        assert repr(panel.status_id) in page, panel.name
+        assert repr(panel.status) in page, panel.name
 
 
 def test_the_response_cache_serves_exactly_the_panels_declared_cacheable(app):
-    assert {panel.status_id for panel in PANELS if panel.cacheable} == CACHED_PANELS
+    assert {panel.status for panel in PANELS if panel.cacheable} == CACHED_PANELS
     client = app.server.test_client()
     for panel in PANELS:
         first = ask_panel(client, app, panel, **DRAWABLE.get(panel.name, {}))
