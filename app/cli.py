@@ -368,13 +368,14 @@ def run_serve(args, config: Config) -> int:
     from app.logs import configure
     from app.warm import warm_in_thread
 
-    configure(config.log_level)
+    # A person at a terminal reads lines; a platform's log collector gets JSON.
+    configure(config.log_level, readable=sys.stderr.isatty())
     ensure_data(config)
     dash_app = create_app(config)
     if config.warm_cache:
         warm_in_thread(dash_app, config)
     host = getattr(args, "host", "127.0.0.1")
     port = getattr(args, "port", 8050)
-    logging.getLogger(__name__).info("serving on http://%s:%s", host, port)  # a JSON line
+    logging.getLogger(__name__).info("serving on http://%s:%s", host, port)
     dash_app.run(host=host, port=port, debug=getattr(args, "debug", False))
     return 0

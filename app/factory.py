@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from contextlib import ExitStack
 from importlib.resources import files
@@ -21,6 +22,7 @@ from callbacks.dash_request import install_callback_parse
 from callbacks.panel import PanelContext
 from callbacks.registry import register_all, serve_layout
 from queries.experiments import parse_declared
+from queries.metrics import currency_prefix, use_currency
 
 log = logging.getLogger(__name__)
 # Dash encodes answers with Plotly's encoder. Its orjson engine first walks every list element
@@ -31,6 +33,17 @@ plotly.io.json.config.default_engine = "json"
 # Bootstrap's CSS comes from an installed package: the page must not need a CDN.
 BOOTSTRAP_DIR = files("flask_bootstrap") / "static" / "bootstrap5" / "css"
 BOOTSTRAP_URL = "/vendor/bootstrap.min.css"
+# Run in <head>, before the page draws (the theme); Dash would add it at the page's end.
+HEAD_SCRIPT = "theme.js"
+
+
+def index_string(page: str, config: Config) -> str:
+    """Dash's page with a language, the currency the grids write (data-currency) and the theme
+    script in its head."""
+    currency = html.escape(currency_prefix(config.currency), quote=True)
+    page = page.replace("<html>", f'<html lang="en" data-currency="{currency}">', 1)
+    return page.replace("{%css%}", f'{{%css%}}\n        <script src="/assets/{HEAD_SCRIPT}">'
+                                   "</script>", 1)
 
 
 def create_app(config: Config | None = None) -> Dash:
@@ -52,7 +65,10 @@ def create_app(config: Config | None = None) -> Dash:
         external_stylesheets=[BOOTSTRAP_URL],
         serve_locally=True,
         suppress_callback_exceptions=True,
+        assets_ignore=HEAD_SCRIPT.replace(".", r"\."),
     )
+    dash_app.index_string = index_string(dash_app.index_string, config)
+    use_currency(config.currency)
     backend = build_backend(config)
     context = PanelContext(backend, config, parse_declared(config.experiments), cache)
     # In this order: the request log times refusals too, sign-in comes before a callback's

@@ -95,8 +95,31 @@ def logging_config(level: str = "INFO") -> dict:
     }
 
 
-def configure(level: str = "INFO") -> None:
-    logging.config.dictConfig(logging_config(level))
+def configure(level: str = "INFO", readable: bool = False) -> None:
+    """JSON lines for a log collector (gunicorn on a platform); `readable`: one plain line per
+    record, for a person watching `python -m app` in a terminal."""
+    config = logging_config(level)
+    if readable:
+        config["formatters"]["json"] = {"()": ReadableFormatter}
+    logging.config.dictConfig(config)
+
+
+class ReadableFormatter(logging.Formatter):
+    """`22:08:13 INFO    app.cli: serving on …`; a request as `GET / 200 12.3 ms, 2 queries`."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == request_log.name:
+            try:
+                fields = json.loads(record.getMessage())
+                text = (f"{fields['method']} {fields['path']} {fields['status']}"
+                        f" {fields['milliseconds']} ms, {fields['queries']} queries")
+            except (ValueError, KeyError):
+                return super().format(record)
+            record = logging.makeLogRecord(record.__dict__ | {"msg": text, "args": ()})
+        return super().format(record)
 
 
 class TerminalFormatter(logging.Formatter):

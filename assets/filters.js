@@ -17,6 +17,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         problem = "The start date (" + dayText(start) + ") is after the end date (" +
           dayText(end) + "): pick a start on or before the end.";
       }
+      // While the range cannot be drawn, the views keep their last drawing, marked stale.
+      document.body.classList.toggle("view-stale", Boolean(problem));
       if (!problem) {
         return null;
       }

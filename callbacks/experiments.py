@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, html, no_update
+from dash import html, no_update
 
 from callbacks.panel import Panel, by_property
 from layouts import experiment_charts, ids
 from layouts import experiments as layout
-from layouts.charts import empty_figure
+from layouts.charts import empty_figure, variant_order
 from queries.errors import ParameterError
 from queries.experiment_stats import users_per_arm
 from queries.experiments import (
+    ENGINE_EXPLANATIONS,
+    ENGINE_TITLES,
+    ENGINES,
     ExperimentQuery,
     run_experiment,
     srm_explanation,
@@ -26,6 +29,7 @@ from queries.filters import ACTIVITY_COLUMN
 class ExperimentRequest:
     query: ExperimentQuery
     planned_effect: object
+    engine: str = "bayesian"
 
 
 def experiment_query(view, experiment, conversion_event, control, window_days):
@@ -39,20 +43,36 @@ def experiment_query(view, experiment, conversion_event, control, window_days):
     )
 
 
-def parse(view, controls, _context) -> ExperimentRequest | None:
+def parse(view, controls, context) -> ExperimentRequest | None:
     if not controls.get("experiment"):
         return None
     query = experiment_query(view, controls["experiment"], controls.get("conversion_event"),
                              controls.get("control"), controls.get("window_days"))
-    return ExperimentRequest(query, controls.get("planned_effect"))
+    engine = getattr(context.config, "stats_engine", "bayesian")
+    return ExperimentRequest(query, controls.get("planned_effect"), engine)
 
 
-def compute(context, request: ExperimentRequest):
-    return run_experiment(context.backend, request.query, context.declared)
+@dataclass(frozen=True)
+class ExperimentOutcome:
+    result: object
+    note: str | None = None  # the control asked for was not a variant: which one is used
 
 
-def alerts(result):
-    shown = []
+def compute(context, request: ExperimentRequest) -> ExperimentOutcome:
+    """A control that is no variant of this experiment (one chosen for another experiment,
+    or an old link's) gives way to the default control, and the panel says so."""
+    query = request.query
+    try:
+        return ExperimentOutcome(run_experiment(context.backend, query, context.declared))
+    except ParameterError as error:
+        if query.control is None or "is not a variant" not in str(error):
+            raise
+        result = run_experiment(context.backend, replace(query, control=None), context.declared)
+        return ExperimentOutcome(result, f"The {error}; showing {result.control} as control.")
+
+
+def alerts(result, note: str | None = None):
+    shown = [dbc.Alert(note, color="warning", className="py-2 panel-notice")] if note else []
     explanation = srm_explanation(result)
     if explanation:
         shown.append(dbc.Alert([html.Strong("Do not trust these results. "), explanation],
@@ -64,12 +84,25 @@ def alerts(result):
     return shown
 
 
-def verdict(result):
-    lines = verdict_lines(result)
+def verdict(result, engine: str):
+    """The verdict in the configured engine's terms (STATS_ENGINE); the other engine's lines
+    one click away, with a sentence saying what they measure."""
+    lines = verdict_lines(result, engine)
     if not lines:
         return None
-    return dbc.Card(dbc.CardBody([html.H5("Verdict", className="mb-2"),
-                                  *[html.Div(line, className="verdict-line") for line in lines]]))
+    other = next(name for name in ENGINES if name != engine)
+    other_view = html.Details([
+        html.Summary(f"Show the {other} view", className="small"),
+        *[html.Div(line, className="verdict-line small") for line in verdict_lines(result, other)],
+        html.Div(ENGINE_EXPLANATIONS[other], className="small text-muted mt-1"),
+    ], className="mt-2 verdict-other")
+    return dbc.Card(dbc.CardBody([
+        html.H2("Verdict", className="h5 mb-2"),
+        *[html.Div(line, className="verdict-line") for line in lines],
+        html.Div(f"{ENGINE_TITLES[engine]}. {ENGINE_EXPLANATIONS[engine]}",
+                 className="small text-muted verdict-engine"),
+        other_view,
+    ]))
 
 
 def power_text(result) -> str:
@@ -96,17 +129,18 @@ def plan_text(result, relative_effect) -> str:
     return f"Users needed per variant to detect a {effect:.1%} relative lift: {needed:,}."
 
 
-def render(result, request: ExperimentRequest) -> dict:
+def render(outcome: ExperimentOutcome, request: ExperimentRequest) -> dict:
+    result = outcome.result
     rows = result.table.astype(object).where(result.table.notna(), None).to_dict("records")
     return {
-        "status": alerts(result),
-        "verdict": verdict(result),
-        "lift_chart": experiment_charts.lift_figure(result.table),
+        "status": alerts(result, outcome.note),
+        "verdict": verdict(result, request.engine),
+        "lift_chart": experiment_charts.lift_figure(result.table, result.control),
         "cumulative_chart": experiment_charts.cumulative_figure(result.daily, result.control),
         "power": power_text(result),
         "plan": plan_text(result, request.planned_effect),
         "grid_rows": rows,
-        "control_options": list(result.table["variant"]),
+        "control_options": variant_order(result.table["variant"], result.control),
     }
 
 
@@ -114,19 +148,6 @@ def failure(status, message: str) -> dict:
     figure = empty_figure(message, height=300)
     return {"status": status, "verdict": None, "lift_chart": figure, "cumulative_chart": figure,
             "power": "", "plan": "", "grid_rows": [], "control_options": no_update}
-
-
-def register_control_reset(app) -> None:
-    """Another experiment has other variants: its control is chosen afresh."""
-
-    @app.callback(
-        Output(ids.EXPERIMENT_CONTROL, "value"),
-        Input(ids.EXPERIMENT, "value"),
-        State(ids.EXPERIMENT_CONTROL, "value"),
-        prevent_initial_call=True,
-    )
-    def reset_control(_experiment, _control):
-        return None
 
 
 PANEL = Panel(
@@ -150,5 +171,4 @@ PANEL = Panel(
     parse=parse, compute=compute, render=render, failure=failure,
     url_fields={"experiment": "experiment"},
     exports={ids.EXPERIMENT_EXPORT: ids.EXPERIMENT_GRID},
-    extra_callbacks=register_control_reset,
 )

@@ -10,16 +10,18 @@ from callbacks.panel import Panel, by_property
 from callbacks.view_state import chosen
 from layouts import ids, revenue_charts
 from layouts import revenue as layout
-from layouts.charts import empty_figure
+from layouts.charts import empty_figure, value_colours
 from queries.errors import ParameterError
 from queries.filters import ACTIVITY_COLUMN
 from queries.funnel import MAX_STEPS, FunnelQuery, funnel_breakdown, funnel_table
+from queries.options import column_values
 
 
 @dataclass(frozen=True)
 class FunnelResult:
     overall: pd.DataFrame
     by_segment: pd.DataFrame | None
+    colours: dict | None = None  # per value of the breakdown column, the same on every chart
 
 
 def funnel_query(view, steps, window_days, breakdown) -> FunnelQuery:
@@ -40,8 +42,10 @@ def parse(view, controls, _context) -> FunnelQuery:
 
 def compute(context, query: FunnelQuery) -> FunnelResult:
     overall = funnel_table(context.backend, query)
-    by_segment = funnel_breakdown(context.backend, query) if query.breakdown else None
-    return FunnelResult(overall, by_segment)
+    if not query.breakdown:
+        return FunnelResult(overall, None)
+    return FunnelResult(overall, funnel_breakdown(context.backend, query),
+                        value_colours(column_values(context.backend, query.breakdown)))
 
 
 def rows(table) -> list[dict]:
@@ -55,7 +59,7 @@ def render(result: FunnelResult, _query: FunnelQuery) -> dict:
         "status": None,
         "chart": revenue_charts.funnel_figure(result.overall),
         "breakdown_chart": revenue_charts.funnel_breakdown_figure(
-            by_segment if by_segment is not None else table),
+            by_segment if by_segment is not None else table, result.colours),
         "grid_rows": rows(table) + (rows(by_segment) if by_segment is not None else []),
     }
 

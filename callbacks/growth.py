@@ -42,19 +42,26 @@ def incomplete_note(table, grain: Grain):
     )
 
 
-def parse(view: GrowthQuery, _controls, _context) -> GrowthQuery:
-    return view
+@dataclass(frozen=True)
+class GrowthRequest:
+    query: GrowthQuery
+    smooth: bool = False  # day grain: 7-day averages
 
 
-def compute(context, query: GrowthQuery) -> GrowthResult:
-    return GrowthResult(growth_table(context.backend, query))
+def parse(view: GrowthQuery, controls, _context) -> GrowthRequest:
+    return GrowthRequest(view, bool(controls.get("smooth")))
+
+
+def compute(context, request: GrowthRequest) -> GrowthResult:
+    return GrowthResult(growth_table(context.backend, request.query))
 
 
 def has_activity(table: pd.DataFrame) -> bool:
     return not table.empty and (table["active_users"].any() or table["churned_users"].any())
 
 
-def render(result: GrowthResult, query: GrowthQuery) -> dict:
+def render(result: GrowthResult, request: GrowthRequest) -> dict:
+    query, smooth = request.query, request.smooth
     table, grain = result.table, query.grain.value
     if not has_activity(table):
         return failure(empty_state(NO_ACTIVITY), NO_ACTIVITY)
@@ -68,8 +75,8 @@ def render(result: GrowthResult, query: GrowthQuery) -> dict:
     return {
         "status": status,
         **kpi_outputs(kpis or [NO_KPI] * len(KPIS)),
-        "combined": charts.combined_figure(table, grain),
-        "metric_charts": [figure for _, figure in charts.metric_figures(table, grain)],
+        "combined": charts.combined_figure(table, grain, smooth),
+        "metric_charts": [figure for _, figure in charts.metric_figures(table, grain, smooth)],
         "metric_charts_shown": {},
         "grid_rows": grid_rows,
         "export": {"fileName": f"growth_{grain}.csv",
@@ -119,6 +126,7 @@ PANEL = Panel(
         rowData={"grid_rows": ids.GROWTH_GRID},
         csvExportParams={"export": ids.GROWTH_GRID},
     ),
+    controls=by_property(value={"smooth": ids.GROWTH_SMOOTH}),
     parse=parse, compute=compute, render=render, failure=failure,
     exports={ids.GROWTH_EXPORT: ids.GROWTH_GRID},
     extra_callbacks=register_drawing_when_shown,

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 import pandas as pd
-from dash import Input, Output, no_update
+from dash import Input, Output, State, no_update
 
 from callbacks.panel import Panel, by_property
 from callbacks.view_state import chosen, parse_date
@@ -92,9 +92,12 @@ def render(table: pd.DataFrame, request: RetentionRequest) -> dict:
     cohorts = sorted(table["cohort_start"].unique())
     recent = table[table["cohort_start"].isin(cohorts[-HEATMAP_COHORTS:])]
     shown = min(max_periods, int(table["period_index"].max()))
+    heatmap, labels = retention_charts.heatmap_figure(recent, average, show_counts, max_periods)
     return {
         "status": heatmap_note(len(cohorts)),
-        "heatmap": retention_charts.heatmap_figure(recent, average, show_counts, max_periods),
+        "heatmap": heatmap,
+        "heatmap_labels": retention_charts.heatmap_labels(labels),
+        "heatmap_width": retention_charts.heatmap_width(shown + 1),
         "curve": retention_charts.curve_figure(table, average, request.overlay, max_periods),
         "grid_columns": layout.grid_columns(list(range(shown + 1)), show_counts),
         "grid_rows": grid_rows(table, max_periods, show_counts),
@@ -106,18 +109,25 @@ def render(table: pd.DataFrame, request: RetentionRequest) -> dict:
 
 def failure(status, message: str) -> dict:
     empty = empty_figure(message)
-    return {"status": status, "heatmap": empty, "curve": empty, "grid_columns": [],
+    return {"status": status, "heatmap": empty, "heatmap_labels": [], "heatmap_width": {},
+            "curve": empty, "grid_columns": [],
             "grid_rows": [], "overlay_options": [], "export": no_update}
 
 
 def register_period_default(app) -> None:
-    """"Periods shown" follows the grain until someone sets it; in the browser, so a grain
-    change costs no round trip."""
+    """"Periods shown" follows the grain until someone sets another number; in the browser,
+    so a grain change costs no round trip."""
     defaults = json.dumps({grain.value: periods for grain, periods in DEFAULT_PERIODS.items()})
+    # A number someone chose (or a link carried) is not a grain's default: it stays.
     app.clientside_callback(
-        f"function (grain) {{ var d = {defaults}; return d[grain] || d.week; }}",
+        f"""function (grain, current) {{
+            var d = {defaults};
+            var chosen = current != null && Object.values(d).indexOf(Number(current)) < 0;
+            return chosen ? window.dash_clientside.no_update : (d[grain] || d.week);
+        }}""",
         Output(ids.RETENTION_MAX_PERIODS, "value"),
         Input(ids.GRAIN, "value"),
+        State(ids.RETENTION_MAX_PERIODS, "value"),
     )
 
 
@@ -127,6 +137,8 @@ PANEL = Panel(
     status=ids.RETENTION_STATUS,
     outputs=by_property(
         figure={"heatmap": ids.RETENTION_HEATMAP, "curve": ids.RETENTION_CURVE},
+        children={"heatmap_labels": ids.RETENTION_HEATMAP_LABELS},
+        style={"heatmap_width": ids.RETENTION_HEATMAP_BOX},
         columnDefs={"grid_columns": ids.RETENTION_GRID},
         rowData={"grid_rows": ids.RETENTION_GRID},
         options={"overlay_options": ids.RETENTION_OVERLAY},

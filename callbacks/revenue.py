@@ -10,9 +10,10 @@ import pandas as pd
 from callbacks.panel import Panel, by_property
 from layouts import ids, revenue_charts
 from layouts import revenue as layout
-from layouts.charts import empty_figure
+from layouts.charts import empty_figure, value_colours
 from layouts.components import empty_state
 from queries.bounds import data_bounds
+from queries.options import column_values
 from queries.periods import Grain, first_incomplete_period, period_index, period_start
 from queries.revenue import (
     RevenueQuery,
@@ -38,6 +39,7 @@ class RevenueResult:
     comparison: WindowComparison | None = None
     daily: pd.DataFrame | None = None
     breakdown: pd.DataFrame | None = None
+    colours: dict | None = None  # per value of the breakdown column, the same on every chart
 
 
 def partial_window_notes(comparison: WindowComparison, grain: Grain) -> list[str]:
@@ -82,9 +84,11 @@ def compute(context, request: RevenueRequest) -> RevenueResult:
     comparison = revenue_window(backend, start, end, query.segment)
     daily = revenue_trend(backend, replace(query, grain=Grain.DAY,
                                            start=comparison.previous_start, end=end))
-    breakdown = (revenue_breakdown(backend, query, request.breakdown_column)
-                 if request.breakdown_column else None)
-    return RevenueResult(trend, comparison, daily, breakdown)
+    breakdown = colours = None
+    if request.breakdown_column:
+        breakdown = revenue_breakdown(backend, query, request.breakdown_column)
+        colours = value_colours(column_values(backend, request.breakdown_column))
+    return RevenueResult(trend, comparison, daily, breakdown, colours)
 
 
 def render(result: RevenueResult, request: RevenueRequest) -> dict:
@@ -96,7 +100,7 @@ def render(result: RevenueResult, request: RevenueRequest) -> dict:
         "status": status(partial_window_notes(comparison, request.query.grain)),
         "kpis": layout.window_cards(comparison),
         "trend": revenue_charts.trend_figure(trend, result.breakdown,
-                                             request.query.grain.value),
+                                             request.query.grain.value, result.colours),
         "window_chart": revenue_charts.window_figure(result.daily, comparison,
                                                      request.overlay_previous),
         "grid_rows": grid.astype(object).where(grid.notna(), None).to_dict("records"),

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from layouts import ids
 from queries.ask.questions import EXAMPLES
+from queries.metrics import EXPERIMENT, FUNNEL, PERIOD_METRICS, RETENTION, format_value
 
 MAX_QUESTION_LENGTH = 500
 
@@ -26,11 +27,14 @@ def drawer() -> html.Div:
                    className="chat-example p-0 text-start d-block")
         for position, (_, example) in enumerate(EXAMPLES)
     ]
-    body = [
+    # The conversation scrolls above the question box, which never covers it; a new answer
+    # is scrolled into view (assets/chat.js).
+    scrolled = html.Div([
         html.P(source, className="small text-muted"),
         html.Details([html.Summary("Example questions", className="small"), *examples],
                      open=True, className="mb-3 chat-examples"),
-        html.Div(id=ids.CHAT_CONVERSATION, className="chat-conversation"),
+        html.Div(id=ids.CHAT_CONVERSATION, className="chat-conversation", role="log",
+                 **{"aria-live": "polite"}),
         html.Div(
             [dbc.Spinner(size="sm", color="primary"),
              html.Span("Working on the answer…", className="ms-2 small"),
@@ -39,8 +43,8 @@ def drawer() -> html.Div:
             id=ids.CHAT_PENDING, className="chat-pending align-items-center my-2",
             style={"display": "none"},
         ),
-        question_box(),
-    ]
+    ], id=ids.CHAT_SCROLL, className="chat-scroll")
+    body = [scrolled, question_box()]
     return html.Div([
         dcc.Store(id=ids.CHAT_HISTORY, storage_type="session", data=[]),
         dbc.Offcanvas(body, id=ids.CHAT_DRAWER, title="Ask your data", placement="end",
@@ -87,9 +91,25 @@ def turn_view(turn: dict) -> html.Div:
     ], className="chat-turn mb-3")
 
 
+# Every column the chat's tables can hold, by name: the catalogue says its label and unit.
+CATALOGUE = EXPERIMENT | FUNNEL | RETENTION | PERIOD_METRICS
+PLAIN_HEADERS = {"period_start": "Period", "is_complete": "Complete", "cohort_start": "Cohort",
+                 "period_index": "Period k", "variant": "Variant", "is_control": "Control"}
+
+
+def header_text(column: str) -> str:
+    metric = CATALOGUE.get(column)
+    if metric is not None:
+        return metric.label
+    return PLAIN_HEADERS.get(column, column.replace("_", " ").capitalize())
+
+
 def numbers_table(numbers: dict) -> html.Div:
-    header = html.Thead(html.Tr([html.Th(column) for column in numbers["columns"]]))
-    body = html.Tbody([html.Tr([html.Td(cell_text(value)) for value in row])
+    columns = numbers["columns"]
+    header = html.Thead(html.Tr([html.Th(header_text(column), scope="col")
+                                 for column in columns]))
+    body = html.Tbody([html.Tr([html.Td(cell_text(value, column))
+                                for column, value in zip(columns, row, strict=True)])
                        for row in numbers["rows"]])
     note = []
     if numbers["total_rows"] > len(numbers["rows"]):
@@ -99,11 +119,15 @@ def numbers_table(numbers: dict) -> html.Div:
                      *note], className="chat-numbers")
 
 
-def cell_text(value) -> str:
+def cell_text(value, column: str = "") -> str:
+    """A cell as the dashboard writes it: by its metric's unit when the catalogue knows it."""
     if value is None:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    metric = CATALOGUE.get(column)
+    if metric is not None and isinstance(value, int | float):
+        return format_value(value, metric.unit)
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.2f}"
     if isinstance(value, str) and value.endswith("T00:00:00"):

@@ -13,20 +13,33 @@ from queries.growth import KpiValue
 from queries.metrics import Metric, Unit, format_change, format_value
 
 
-def grid_number(d3_format: str, suffix: str = "") -> dict:
-    """An AG Grid valueFormatter: the d3 format, blank for empty cells."""
+def grid_number(d3_format: str, suffix: str = "", money: bool = False, scale: float = 1) -> dict:
+    """An AG Grid valueFormatter: the d3 format, blank for empty cells. Column definitions are
+    built at import, before the app reads its currency: the page says it (data-currency)."""
+    head = "currencyPrefix() + " if money else ""
     tail = f" + '{suffix}'" if suffix else ""
-    return {"function": f"params.value == null ? '' : d3.format('{d3_format}')(params.value){tail}"}
+    value = f"params.value * {scale:g}" if scale != 1 else "params.value"
+    formatted = f"{head}d3.format('{d3_format}')({value}){tail}"
+    return {"function": f"params.value == null ? '' : {formatted}"}
 
 
 def unit_formatter(unit: Unit) -> dict:
-    return grid_number(unit.d3, unit.suffix)
+    """Values as the cards write them: durations in words (assets/dashAgGridFunctions.js)."""
+    if unit.is_duration:
+        return {"function": "params.value == null ? '' : formatDuration(params.value)"}
+    return grid_number(unit.d3, unit.suffix, unit.is_money, unit.scale)
 
 
 def metric_column(metric: Metric, **options) -> dict:
     """A grid column of a metric: its label as the header, formatted as its unit."""
     return {"field": metric.column, "headerName": metric.label,
             "valueFormatter": unit_formatter(metric.unit), **options}
+
+
+def label_target(component) -> dict:
+    """A label's `html_for`: the control it names, for screen readers."""
+    component_id = getattr(component, "id", None)
+    return {"html_for": component_id} if isinstance(component_id, str) else {}
 
 
 def shown(value: float | None, unit: Unit) -> str:
@@ -60,6 +73,12 @@ def kpi_texts(kpi: KpiValue, period_label: str) -> KpiTexts:
     return KpiTexts(value, f"{arrow} {text}", f"kpi-change {tone}", period)
 
 
+def info_button(info_id, label: str) -> html.Span:
+    """The "i" that shows a metric's definition (a tooltip), named for screen readers."""
+    return html.Span("i", id=info_id, className="kpi-info", tabIndex=0, role="button",
+                     **{"aria-label": f"What is {label}?"})
+
+
 def kpi_card(metric: Metric) -> dbc.Col:
     """A card drawn once with the page; each view sets its texts (kpi_texts), which costs the
     browser far less than new cards."""
@@ -70,7 +89,7 @@ def kpi_card(metric: Metric) -> dbc.Col:
                 html.Div(
                     [
                         html.Span(metric.label, className="kpi-label"),
-                        html.Span("i", id=info_id, className="kpi-info", tabIndex=0),
+                        info_button(info_id, metric.label),
                     ],
                     className="d-flex justify-content-between",
                 ),
@@ -123,10 +142,11 @@ def data_grid(
     )
 
 
-# callbacks/revenue.py still passes these to window_card; layouts.revenue.window_cards does not.
-def window_card(label: str, current, previous, formatter, definition: str, card_id) -> dbc.Col:
-    """Current value of the window against the previous window: absolute and % change."""
-    if current is None or previous is None:
+def window_card(label: str, current, previous, formatter, definition: str, card_id,
+                no_previous: str | None = None) -> dbc.Col:
+    """Current value of the window against the previous window: absolute and % change.
+    `no_previous` says why there is nothing to compare with (the window before the data)."""
+    if no_previous or current is None or previous is None:
         change = html.Span("no comparison", className="kpi-change text-muted")
     else:
         delta = current - previous
@@ -139,11 +159,12 @@ def window_card(label: str, current, previous, formatter, definition: str, card_
     info_id = ids.window_tooltip_target(card_id["metric"])
     body = dbc.CardBody([
         html.Div([html.Span(label, className="kpi-label"),
-                  html.Span("i", id=info_id, className="kpi-info", tabIndex=0)],
+                  info_button(info_id, label)],
                  className="d-flex justify-content-between"),
         html.Div(formatter(current), className="kpi-value"),
         change,
-        html.Div(f"previous window: {formatter(previous)}", className="kpi-period"),
+        html.Div(no_previous or f"previous window: {formatter(previous)}",
+                 className="kpi-period"),
         dbc.Tooltip(definition, target=info_id, placement="top"),
     ])
     return dbc.Col(dbc.Card(body, id=card_id, className="kpi-card h-100"), xs=6, md=3,

@@ -52,7 +52,8 @@ def panel(experiments: list[str], event_types: list[str]) -> html.Div:
     power_box = dbc.Card(dbc.CardBody([
         html.Div(id=ids.EXPERIMENT_POWER, className="small mb-2"),
         dbc.InputGroup([
-            dbc.InputGroupText("Plan: detect a relative lift of"),
+            dbc.Label("Plan: detect a relative lift of", html_for=ids.EXPERIMENT_PLANNED_EFFECT,
+                      className="input-group-text mb-0"),
             dbc.Input(id=ids.EXPERIMENT_PLANNED_EFFECT, type="number", value=5, min=0.1,
                       step="any", debounce=True),
             dbc.InputGroupText("%"),

@@ -12,7 +12,8 @@ from queries.growth import COLUMNS
 from queries.metrics import GROWTH, KPIS
 
 GRID_COLUMNS = [
-    {"field": "period_start", "headerName": "Period start", "pinned": "left"},
+    {"field": "period_start", "headerName": "Period start", "pinned": "left", "sort": "desc",
+     "minWidth": 130},
     *(metric_column(GROWTH[column]) for column in COLUMNS if column in GROWTH),
     {"field": "is_complete", "headerName": "Complete"},
 ]
@@ -24,7 +25,11 @@ def panel() -> html.Div:
             html.Div(id=ids.GROWTH_STATUS),
             dbc.Row([kpi_card(metric) for metric in KPIS], id=ids.GROWTH_KPIS,
                     className="g-3 mb-1"),
-            dbc.Card(dbc.CardBody(chart(ids.GROWTH_COMBINED_CHART, 440)), className="mb-3"),
+            dbc.Card(dbc.CardBody([
+                dbc.Switch(id=ids.GROWTH_SMOOTH, value=False, className="small mb-0 smooth-switch",
+                           label="7-day average (at day grain)"),
+                chart(ids.GROWTH_COMBINED_CHART, 440),
+            ]), className="mb-3"),
             drawn_when_shown(
                 dbc.Row(metric_chart_cards(), id=ids.GROWTH_METRIC_CHARTS, className="g-3 mb-3"),
                 ids.GROWTH_METRIC_CHARTS_SHOWN,

@@ -27,9 +27,12 @@ def navbar(title: str, options: FilterOptions) -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand(title, className="fw-semibold"),
-                html.Span(span, id=ids.DATA_INFO, className="navbar-text small text-light"),
-                *([chat.open_button()] if options.events else []),
+                # The page's one heading of level 1.
+                html.H1(title, className="navbar-brand fw-semibold mb-0 h5"),
+                html.Span(span, id=ids.DATA_INFO,
+                          className="navbar-text small text-light data-info"),
+                html.Div([theme_toggle(), *([chat.open_button()] if options.events else [])],
+                         className="d-flex align-items-center ms-auto"),
             ],
             fluid=True,
         ),
@@ -38,6 +41,15 @@ def navbar(title: str, options: FilterOptions) -> dbc.Navbar:
         dark=True,
         className="mb-3",
     )
+
+
+def theme_toggle() -> html.Button:
+    """Light or dark; the page follows the system until this is pressed, then remembers the
+    choice (assets/theme.js)."""
+    return html.Button("◐", id=ids.THEME_TOGGLE, type="button", title="Switch light / dark",
+                       className="btn btn-sm btn-outline-light theme-toggle",
+                       **{"aria-label": "Switch between light and dark mode",
+                          "aria-pressed": "false"})
 
 
 def grain_toggle() -> dbc.RadioItems:
@@ -104,7 +116,8 @@ def segment_dropdown(column: str, values: list[str]) -> dbc.Col:
         multi=True,
         placeholder="All",
     )
-    return labelled(column.replace("_", " ").capitalize(), dropdown, {"xs": 6, "md": 2})
+    return labelled(column.replace("_", " ").capitalize(), dropdown,
+                    {"xs": 6, "md": 2, "className": "filter-more"})
 
 
 def filter_bar(options: FilterOptions) -> dbc.Card:
@@ -116,16 +129,21 @@ def filter_bar(options: FilterOptions) -> dbc.Card:
         labelled(
             "Date range",
             html.Div([date_range(options), quick_ranges(options)],
-                     className="d-flex align-items-center"),
+                     className="d-flex align-items-center date-range-row"),
             {"xs": 12, "md": "auto"},
         ),
-        labelled("Activity counts", activity, {"xs": 12, "md": 2}),
+        labelled("Activity counts", activity, {"xs": 12, "md": 2, "className": "filter-more"}),
         *[segment_dropdown(column, values) for column, values in options.segments.items()],
     ]
+    # On a phone the segment filters fold away behind a button (CSS: .filter-more).
+    toggle = html.Button("More filters", id=ids.FILTER_BAR_TOGGLE, type="button",
+                         className="btn btn-sm btn-outline-secondary filter-bar-toggle",
+                         **{"aria-expanded": "false", "aria-controls": ids.FILTER_BAR_ROW})
     return dbc.Card(
         dbc.CardBody(
             [
-                dbc.Row(columns, className="g-3 align-items-end"),
+                toggle,
+                dbc.Row(columns, id=ids.FILTER_BAR_ROW, className="g-3 align-items-end"),
                 # The URL's problems stay apart: the filter message follows every filter change.
                 html.Div([html.Div(id=ids.FILTER_MESSAGE), html.Div(id=ids.URL_MESSAGE)],
                          className="mt-2"),
@@ -162,7 +180,7 @@ def page(title: str, options: FilterOptions, tabs: list[tuple[str, str, list]],
                 dcc.Store(id=ids.DIAGNOSTICS_REQUEST),
                 filter_bar(options),
                 dbc.Tabs(
-                    [dbc.Tab(tab_body(content), label=label, tab_id=tab)
+                    [dbc.Tab(tab_body(content), label=label, tab_id=tab, id=f"tab-{tab}")
                      for tab, label, content in tabs],
                     id=ids.VIEW_TABS,
                     active_tab=tabs[0][0],
@@ -172,13 +190,15 @@ def page(title: str, options: FilterOptions, tabs: list[tuple[str, str, list]],
                 chat.drawer(),
             ]
         )
-    return html.Div([navbar(title, options), dbc.Container(body, fluid=True)])
+    return html.Div([navbar(title, options),
+                     html.Main(dbc.Container(body, fluid=True), id=ids.MAIN)])
 
 
 def unavailable_page(title: str, detail: str) -> html.Div:
     return html.Div(
         [
             navbar(title, FilterOptions()),
-            dbc.Container(error_card("The data backend is not available", detail), fluid=True),
+            html.Main(dbc.Container(error_card("The data backend is not available", detail),
+                                    fluid=True), id=ids.MAIN),
         ]
     )

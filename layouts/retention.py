@@ -7,8 +7,8 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.charts import chart
-from layouts.components import data_grid, metric_column, unit_formatter
-from layouts.retention_charts import HEATMAP_HEIGHT
+from layouts.components import data_grid, label_target, metric_column, unit_formatter
+from layouts.retention_charts import HEATMAP_HEIGHT, HEATMAP_MARGIN
 from queries.metrics import RETENTION
 
 MODE_OPTIONS = [
@@ -28,7 +28,8 @@ def toggle(component_id: str, options: list[dict], value: str) -> dbc.RadioItems
 
 def control(label: str, component, width) -> dbc.Col:
     return dbc.Col(
-        [dbc.Label(label, className="filter-label"), html.Div(component)], xs=12, md=width
+        [dbc.Label(label, className="filter-label", **label_target(component)),
+         html.Div(component)], xs=12, md=width
     )
 
 
@@ -55,10 +56,7 @@ def panel(event_types: list[str]) -> html.Div:
         [
             controls(event_types),
             html.Div(id=ids.RETENTION_STATUS),
-            dbc.Card(
-                dbc.CardBody(chart(ids.RETENTION_HEATMAP, HEATMAP_HEIGHT)),
-                className="mb-3",
-            ),
+            dbc.Card(dbc.CardBody(heatmap_box()), className="mb-3"),
             dbc.Card(
                 dbc.CardBody([
                     dbc.Row(control("Overlay cohorts", dcc.Dropdown(
@@ -87,17 +85,34 @@ def panel(event_types: list[str]) -> html.Div:
     )
 
 
+def heatmap_box() -> html.Div:
+    """The heatmap scrolls sideways inside its card (a phone), the cohort labels fixed at
+    its left; the labels' top and bottom space match the plot's margins, so rows line up."""
+    labels = html.Div(
+        [html.Div("cohort · users", className="heatmap-labels-head",
+                  style={"height": f"{HEATMAP_MARGIN['t']}px"}),
+         html.Div(id=ids.RETENTION_HEATMAP_LABELS, className="heatmap-label-rows"),
+         html.Div(style={"height": f"{HEATMAP_MARGIN['b']}px", "flex": "none"})],
+        className="heatmap-labels", style={"height": f"{HEATMAP_HEIGHT}px"},
+    )
+    plot = html.Div(chart(ids.RETENTION_HEATMAP, HEATMAP_HEIGHT), id=ids.RETENTION_HEATMAP_BOX,
+                    className="heatmap-plot")
+    return html.Div([labels, plot], className="heatmap-scroll", tabIndex=0,
+                    **{"aria-label": "Retention heatmap, scrolls sideways", "role": "region"})
+
+
 def grid_columns(period_indexes: list[int], show_counts: bool) -> list[dict]:
     """Column k holds the retained users or the retention rate of period k."""
     shown = RETENTION["retained_users" if show_counts else "retention_rate"]
     formatter = unit_formatter(shown.unit)
     return [
-        {"field": "cohort_start", "headerName": "Cohort", "pinned": "left"},
+        {"field": "cohort_start", "headerName": "Cohort", "pinned": "left", "sort": "desc",
+         "minWidth": 130},
         metric_column(RETENTION["cohort_size"], pinned="left"),
         *[
             {
                 "field": f"k{k}", "headerName": str(k), "valueFormatter": formatter,
-                "width": 84, "minWidth": 70,
+                "width": 84, "minWidth": 76, "filter": False,
                 "cellClassRules": {"incomplete-cell": f"params.data.open_k{k}"},
             }
             for k in period_indexes

@@ -7,14 +7,15 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.charts import chart
-from layouts.components import data_grid, metric_column, shown, window_card
+from layouts.components import data_grid, label_target, metric_column, shown, window_card
 from queries.funnel import COLUMNS as FUNNEL_TABLE_COLUMNS
 from queries.funnel import DEFAULT_STEPS
 from queries.metrics import FUNNEL, REVENUE, WINDOW_KPIS
 from queries.revenue import WindowComparison
 
 REVENUE_COLUMNS = [
-    {"field": "period_start", "headerName": "Period start", "pinned": "left"},
+    {"field": "period_start", "headerName": "Period start", "pinned": "left", "sort": "desc",
+     "minWidth": 130},
     *(metric_column(REVENUE[column]) for column in ("revenue", "orders", "paying_users")),
     # Among revenue columns, "Active" alone would not say who is active.
     metric_column(REVENUE["active_users"], headerName=REVENUE["active_users"].title),
@@ -31,6 +32,8 @@ FUNNEL_COLUMNS = [
 
 def window_cards(comparison: WindowComparison) -> list[dbc.Col]:
     """A card per window metric: the window's value against the previous window's."""
+    no_previous = (None if comparison.previous_has_data
+                   else f"no data before {comparison.data_start:%-d %b %Y}")
     return [
         window_card(
             metric.title,
@@ -39,13 +42,19 @@ def window_cards(comparison: WindowComparison) -> list[dbc.Col]:
             lambda value, unit=metric.unit: shown(value, unit),
             metric.definition,
             ids.window_card(metric.column),
+            no_previous,
         )
         for metric in WINDOW_KPIS
     ]
 
 
 def labelled(label: str, component, **width) -> dbc.Col:
-    return dbc.Col([dbc.Label(label, className="filter-label"), html.Div(component)], **width)
+    """A control with its label, tied to it for screen readers."""
+    return dbc.Col([dbc.Label(label, className="filter-label", **label_target(component)),
+                    html.Div(component)], **width)
+
+
+
 
 
 def grid_card(title: str, grid, button_id: str) -> dbc.Card:

@@ -4,49 +4,72 @@ from __future__ import annotations
 
 import pandas as pd
 
-from layouts.charts import PeriodAxis, base_layout, empty_figure, figure, iso_dates, plain
+from layouts.charts import (
+    OTHER_COLOUR,
+    PeriodAxis,
+    base_layout,
+    clipped_autorange,
+    empty_figure,
+    figure,
+    iso_dates,
+    plain,
+    value_colours,
+)
 from queries.metrics import FUNNEL, REVENUE, hover, lower_first
 
 REVENUE_METRIC, ORDERS, AOV = REVENUE["revenue"], REVENUE["orders"], REVENUE["aov"]
 REVENUE_COLOUR = REVENUE_METRIC.colour
 PREVIOUS_COLOUR = "#94a3b8"
-# Two rows sharing the x axis, 62% / 38% of the height with 8% between them; the right 6% is
-# kept for the AOV axis of the second row (what make_subplots laid out).
-TREND_AXES = {
-    "xaxis": {"anchor": "y", "domain": [0.0, 0.94], "matches": "x2", "showticklabels": False},
-    "xaxis2": {"anchor": "y2", "domain": [0.0, 0.94]},
-    "yaxis": {"anchor": "x", "domain": [0.4296, 1.0],
-              "title": {"text": lower_first(REVENUE_METRIC.label)}},
-    "yaxis2": {"anchor": "x2", "domain": [0.0, 0.3496],
-               "title": {"text": lower_first(ORDERS.label)}},
-    "yaxis3": {"anchor": "x2", "overlaying": "y2", "side": "right",
-               "title": {"text": lower_first(AOV.label)}, "showgrid": False},
-}
+# Three rows sharing the x axis, one per unit and scale: revenue, orders, AOV (a revenue over
+# orders would be unreadable on either's axis).
+TREND_ROWS = ((REVENUE_METRIC, [0.46, 1.0]), (ORDERS, [0.25, 0.41]), (AOV, [0.0, 0.2]))
 
 
-def trend_figure(trend: pd.DataFrame, breakdown: pd.DataFrame | None, grain: str) -> dict:
-    """Revenue per period on top (stacked by segment when asked); orders and AOV below."""
-    periods = PeriodAxis.of(trend, grain, (("x", "y"), ("x2", "y2")))
-    x, opacity = periods.x, periods.opacity
+def trend_axes(periods: PeriodAxis, rows: dict[str, list]) -> dict:
+    axes = {}
+    for index, (metric, domain) in enumerate(TREND_ROWS, start=1):
+        suffix = "" if index == 1 else str(index)
+        last = index == len(TREND_ROWS)
+        axes[f"xaxis{suffix}"] = periods.xaxis(anchor=f"y{suffix}", showticklabels=last,
+                                               **({} if last else {"matches": "x3"}))
+        complete = periods.complete_values(rows[metric.column])
+        axes[f"yaxis{suffix}"] = clipped_autorange(
+            complete, complete,
+            {"anchor": f"x{suffix}", "domain": domain,
+             "title": {"text": lower_first(metric.label)},
+             **({"tickformat": metric.unit.tick} if metric.unit.tick else {})})
+    return axes
+
+
+def trend_figure(trend: pd.DataFrame, breakdown: pd.DataFrame | None, grain: str,
+                 colours: dict[str, str] | None = None) -> dict:
+    """Revenue per period on top (stacked by segment when asked), orders below, AOV last."""
+    periods = PeriodAxis.of(trend, grain, (("x", "y"), ("x2", "y2"), ("x3", "y3")))
+    x = periods.x
     money = hover("y", REVENUE_METRIC.unit)
     if breakdown is None or breakdown.empty:
         data = [{"type": "bar", "x": x, "y": plain(trend["revenue"]),
-                 "name": REVENUE_METRIC.label,
-                 "marker": {"color": REVENUE_COLOUR, "opacity": opacity}, "hovertemplate": money}]
+                 "name": REVENUE_METRIC.label, "marker": periods.bar_marker(REVENUE_COLOUR),
+                 "hovertemplate": money}]
     else:
-        data = [{"type": "bar", "x": iso_dates(rows["period_start"]), "y": plain(rows["revenue"]),
-                 "name": str(value), "hovertemplate": money}
-                for value, rows in breakdown.groupby("segment_value", sort=False)]
+        colours = colours or value_colours(breakdown["segment_value"])
+        data = []
+        for value, rows in breakdown.groupby("segment_value", sort=False):
+            segment = periods.at(iso_dates(rows["period_start"]))
+            data.append({"type": "bar", "x": segment.x, "y": plain(rows["revenue"]),
+                         "name": str(value), "hovertemplate": money,
+                         "marker": segment.bar_marker(colours.get(str(value), OTHER_COLOUR))})
     data.append({"type": "bar", "x": x, "y": plain(trend["orders"]), "name": ORDERS.label,
-                 "xaxis": "x2", "yaxis": "y2",
-                 "marker": {"color": ORDERS.colour, "opacity": opacity},
+                 "xaxis": "x2", "yaxis": "y2", "marker": periods.bar_marker(ORDERS.colour),
                  "hovertemplate": hover("y", ORDERS.unit)})
-    data.append({"type": "scatter", "x": x, "y": plain(trend["aov"]), "name": AOV.label,
-                 "xaxis": "x2", "yaxis": "y3", "mode": "lines+markers",
-                 "line": {"color": AOV.colour}, "marker": {"size": 4},
-                 "hovertemplate": hover("y", AOV.unit)})
-    layout = base_layout(520, "Revenue, orders and average order value") | TREND_AXES
-    layout["barmode"] = "stack"
+    data += periods.line({
+        "type": "scatter", "x": x, "y": plain(trend["aov"]), "name": AOV.label, "xaxis": "x3",
+        "yaxis": "y3", "mode": "lines+markers", "line": {"color": AOV.colour},
+        "marker": {"size": 4}, "hovertemplate": hover("y", AOV.unit),
+    })
+    rows = {column: plain(trend[column]) for column in ("revenue", "orders", "aov")}
+    layout = base_layout(560, "Revenue, orders and average order value")
+    layout |= trend_axes(periods, rows) | {"barmode": "stack"}
     return figure(data, periods.shade(layout))
 
 
@@ -65,7 +88,9 @@ def window_figure(daily: pd.DataFrame, comparison, overlay_previous: bool) -> di
         "hovertemplate": money,
     }]
     title = "Daily revenue: selected window"
-    if overlay_previous:
+    if overlay_previous and not comparison.previous_has_data:
+        title += f" (no data before {comparison.data_start:%-d %b %Y} to compare with)"
+    elif overlay_previous:
         previous = daily[starts < pd.Timestamp(comparison.start)]
         shift = pd.Timestamp(comparison.start) - pd.Timestamp(comparison.previous_start)
         data.append({
@@ -77,7 +102,9 @@ def window_figure(daily: pd.DataFrame, comparison, overlay_previous: bool) -> di
             "hovertemplate": money + " on %{customdata}",
         })
         title = "Daily revenue: selected window vs previous window"
-    return figure(data, base_layout(320, title))
+    layout = base_layout(320, title)
+    layout["xaxis"] = {"hoverformat": "%a %-d %b %Y"}
+    return figure(data, layout)
 
 
 def step_labels(rows: pd.DataFrame) -> list[str]:
@@ -85,22 +112,33 @@ def step_labels(rows: pd.DataFrame) -> list[str]:
                                                       strict=True)]
 
 
+USERS, FROM_FIRST, FROM_PREVIOUS = (FUNNEL[column] for column in (
+    "users", "conversion_from_first", "conversion_from_previous"))
+# The numbers as the table writes them: "10,083 · 50.4% of first · 50.4% of previous".
+FUNNEL_TEXT = (f"{hover('x', USERS.unit)} · {hover('percentInitial', FROM_FIRST.unit)} of first"
+               f"<br>{hover('percentPrevious', FROM_PREVIOUS.unit)} of previous")
+
+
 def funnel_figure(steps: pd.DataFrame) -> dict:
     trace = {
         "type": "funnel", "y": step_labels(steps), "x": plain(steps["users"]),
-        "textinfo": "value+percent initial+percent previous", "marker": {"color": REVENUE_COLOUR},
+        "texttemplate": FUNNEL_TEXT, "hovertemplate": f"%{{y}}: {FUNNEL_TEXT}<extra></extra>",
+        "marker": {"color": REVENUE_COLOUR},
     }
     layout = base_layout(360, "Users reaching each step") | {"hovermode": "closest"}
     return figure([trace], layout)
 
 
-def funnel_breakdown_figure(breakdown: pd.DataFrame) -> dict:
+def funnel_breakdown_figure(breakdown: pd.DataFrame,
+                            colours: dict[str, str] | None = None) -> dict:
     if breakdown.empty or breakdown["segment_value"].nunique() < 2:
         return empty_figure("Choose a breakdown to compare segments.", height=360)
     conversion = FUNNEL["conversion_from_first"]
+    colours = colours or value_colours(breakdown["segment_value"])
     data = [
         {"type": "bar", "x": step_labels(rows), "y": plain(rows[conversion.column]),
-         "name": str(value), "hovertemplate": hover("y", conversion.unit)}
+         "name": str(value), "hovertemplate": hover("y", conversion.unit),
+         "marker": {"color": colours.get(str(value), OTHER_COLOUR)}}
         for value, rows in breakdown[breakdown["step"] > 1].groupby("segment_value", sort=False)
     ]
     layout = base_layout(360, f"{conversion.title}, by segment") | {

@@ -286,9 +286,24 @@ def cumulative_daily(counts: pd.DataFrame) -> pd.DataFrame:
     return cumulative[["variant", "day", "users", "converters", "conversion_rate"]]
 
 
-def verdict_lines(result: ExperimentResult) -> list[str]:
-    """One plain-language sentence per treatment, e.g. "B converts 9.0% better than A; 97%
-    chance to beat control; p = 0.01". Empty when the sample ratio is off: no verdict then."""
+ENGINES = ("bayesian", "frequentist")
+# One sentence each, shown with the other engine's lines.
+ENGINE_EXPLANATIONS = {
+    "bayesian": "The chance to beat control is the probability, given this data and a flat"
+                " prior, that the variant's true conversion rate is above the control's.",
+    "frequentist": "The p-value is how often a difference at least this large would appear if"
+                   " the variant changed nothing; below 0.05 counts as significant. It answers"
+                   " a different question from the chance to beat control, so the two can seem"
+                   " to disagree.",
+}
+ENGINE_TITLES = {"bayesian": "Bayesian: chance to beat control",
+                 "frequentist": "Frequentist: p-values"}
+
+
+def verdict_lines(result: ExperimentResult, engine: str = "bayesian") -> list[str]:
+    """One plain-language sentence per treatment, in one engine's terms: "B converts 9.0%
+    better than A; 97% chance to beat control" (Bayesian), or "...; p = 0.01" (frequentist).
+    Empty when the sample ratio is off: no verdict then."""
     if result.has_srm:
         return []
     lines = []
@@ -297,18 +312,27 @@ def verdict_lines(result: ExperimentResult) -> list[str]:
             lines.append(f"{row.variant}: no verdict, the control's conversion rate is 0.")
             continue
         direction = "better" if row.lift_rel >= 0 else "worse"
-        p_value = row.p_value_adjusted if len(result.table) > 2 else row.p_value
-        if p_value is None or pd.isna(p_value):
-            test = "no p-value (no variance: every user or nobody converted)"
-        else:
-            significance = "" if p_value < 0.05 else " (not significant at 95%)"
-            adjusted = " (Holm-adjusted)" if len(result.table) > 2 else ""
-            test = f"p = {format_p(p_value)}{adjusted}{significance}"
-        lines.append(
-            f"{row.variant} converts {abs(row.lift_rel):.1%} {direction} than {result.control};"
-            f" {format_chance(row.chance_to_beat_control)} chance to beat control; {test}"
-        )
+        evidence = (bayesian_evidence(row.chance_to_beat_control) if engine == "bayesian"
+                    else frequentist_evidence(row, several=len(result.table) > 2))
+        lines.append(f"{row.variant} converts {abs(row.lift_rel):.1%} {direction} than"
+                     f" {result.control}; {evidence}")
     return lines
+
+
+def bayesian_evidence(chance: float) -> str:
+    text = f"{format_chance(chance)} chance to beat control"
+    if 0.05 < chance < 0.95:
+        text += " (not conclusive: 95% either way is the usual bar)"
+    return text
+
+
+def frequentist_evidence(row, several: bool) -> str:
+    p_value = row.p_value_adjusted if several else row.p_value
+    if p_value is None or pd.isna(p_value):
+        return "no p-value (no variance: every user or nobody converted)"
+    significance = "" if p_value < 0.05 else " (not significant at 95%)"
+    adjusted = " (Holm-adjusted)" if several else ""
+    return f"p = {format_p(p_value)}{adjusted}{significance}"
 
 
 def format_chance(chance: float) -> str:

@@ -28,15 +28,40 @@ class Unit:
     suffix: str = ""  # after the number, in every form
     # A change of a rate is a difference of percentages: written in points, not as a %.
     change_in_points: bool = False
+    is_money: bool = False  # written after the deployment's currency (use_currency)
+    is_duration: bool = False  # seconds, written as "5 min 42 s"
+    scale: float = 1  # written as value × scale (points: a difference of rates × 100)
+
+    @property
+    def prefix(self) -> str:
+        return currency_prefix(CURRENCY[0]) if self.is_money else ""
+
+
+# One currency per process, set from the config when the app is built (app/factory.py).
+CURRENCY = ["USD"]
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥",
+                    "AUD": "A$", "CAD": "C$", "SGD": "S$"}
+
+
+def use_currency(code: str) -> None:
+    CURRENCY[0] = code.upper()
+
+
+def currency_prefix(code: str) -> str:
+    """"$" for USD; a code without a well-known symbol is written out: "CHF 12.00"."""
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
 
 
 COUNT = Unit("count", text=",.0f", change="+,.0f", d3=",")
 RATE = Unit("rate", text=".1%", change="+.1f", d3=".1%", tick=".0%", change_in_points=True)
 RATIO = Unit("ratio", text=".2f", change="+.2f", d3=".2f")
-MONEY = Unit("money", text=",.2f", change="+,.2f", d3=",.2f")
-SECONDS = Unit("seconds", text=",.0f", change="+,.0f", d3=",.0f", suffix=" s")
-# A lift is a difference of rates (absolute) or a rate of change (relative): always signed.
+MONEY = Unit("money", text=",.2f", change="+,.2f", d3=",.2f", is_money=True)
+SECONDS = Unit("seconds", text=",.0f", change="+,.0f", d3=",.0f", suffix=" s", is_duration=True)
+# A relative lift is a rate of change: a signed percentage. An absolute lift is a difference
+# of two rates: signed percentage points, as the power box and the KPI cards write changes.
 LIFT = Unit("lift", text="+.2%", change="+.2f", d3="+.2%", tick="+.0%", change_in_points=True)
+LIFT_POINTS = Unit("lift in points", text="+.2f", change="+.2f", d3="+.2f", suffix=" pts",
+                   change_in_points=True, scale=100)
 P_VALUE = Unit("p-value", text=".4g", change="+.4g", d3=".4g")
 
 Factors = tuple[tuple[str, ...], ...]
@@ -218,14 +243,14 @@ EXPERIMENT = by_column(
         "conversion_rate", "Rate", "conversion rate", "Converters / users.", RATE,
         numerators=(("converters",),), denominators=(("users",),),
     ),
-    Metric("lift_abs", "Lift (abs)", "absolute lift", "Rate − the control's rate.", LIFT),
+    Metric("lift_abs", "Lift (abs)", "absolute lift", "Rate − the control's rate.", LIFT_POINTS),
     Metric(
         "lift_abs_ci_low", "abs CI low", "lower end of the absolute lift's 95% interval",
-        "Lower end of the absolute lift's 95% interval.", LIFT,
+        "Lower end of the absolute lift's 95% interval.", LIFT_POINTS,
     ),
     Metric(
         "lift_abs_ci_high", "abs CI high", "upper end of the absolute lift's 95% interval",
-        "Upper end of the absolute lift's 95% interval.", LIFT,
+        "Upper end of the absolute lift's 95% interval.", LIFT_POINTS,
     ),
     Metric(
         "lift_rel", "Lift (rel)", "relative lift", "Rate / the control's rate − 1.", LIFT,
@@ -268,19 +293,48 @@ EXPERIMENT = by_column(
 
 
 def format_value(value: float, unit: Unit) -> str:
-    """A value as text, e.g. 0.4567 as a rate: "45.7%"."""
+    """A value as text, e.g. 0.4567 as a rate: "45.7%"; 342 seconds: "5 min 42 s"."""
+    if unit.is_duration:
+        return format_duration(value)
+    if unit.scale != 1:
+        return f"{value * unit.scale:{unit.text}}{unit.suffix}"
+    if unit.prefix:
+        sign = "-" if value < 0 else ""
+        return f"{sign}{unit.prefix}{abs(value):{unit.text}}{unit.suffix}"
     return f"{value:{unit.text}}{unit.suffix}"
 
 
 def format_change(delta: float, unit: Unit) -> str:
-    """A signed change, e.g. +0.012 of a rate: "+1.2 pts"."""
+    """A signed change, e.g. +0.012 of a rate: "+1.2 pts"; of money: "+$12.00"."""
     if unit.change_in_points:
         return f"{delta * 100:{unit.change}} pts"
+    if unit.is_duration:
+        return ("+" if delta >= 0 else "-") + format_duration(abs(delta))
+    if unit.prefix:
+        return f"{'-' if delta < 0 else '+'}{unit.prefix}{abs(delta):{unit.change[1:]}}"
     return f"{delta:{unit.change}}{unit.suffix}"
 
 
+def format_duration(seconds: float) -> str:
+    """Seconds as a reader says them: "42 s", "5 min 42 s", "3 h 5 min", "2 d 4 h"."""
+    total = round(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days:,} d {hours} h" if hours else f"{days:,} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
 def with_decimals(spec: str, decimals: int) -> str:
-    """A format spec with another precision, e.g. ".1%" with 2 decimals: ".2%"."""
+    """A format spec with another precision, e.g. ".1%" with 2 decimals: ".2%"; a count's ","
+    with 1: ",.1f" (an average of counts)."""
+    if spec == ",":
+        return f",.{decimals}f"
     changed, count = re.subn(r"\.\d+", f".{decimals}", spec, count=1)
     if not count:
         raise ValueError(f"{spec!r} has no precision to change")
@@ -288,9 +342,10 @@ def with_decimals(spec: str, decimals: int) -> str:
 
 
 def hover(variable: str, unit: Unit, decimals: int | None = None) -> str:
-    """A Plotly hover placeholder, e.g. "%{y:.1%}"; decimals overrides the unit's precision."""
+    """A Plotly hover placeholder, e.g. "%{y:.1%}"; decimals overrides the unit's precision.
+    Plotly cannot scale a value: a chart of a scaled unit passes scaled values."""
     spec = unit.d3 if decimals is None else with_decimals(unit.d3, decimals)
-    return f"%{{{variable}:{spec}}}{unit.suffix}"
+    return f"{unit.prefix}%{{{variable}:{spec}}}{unit.suffix}"
 
 
 def lower_first(label: str) -> str:

@@ -51,6 +51,10 @@ def period_end(index: int, grain: Grain) -> dt.date:
     return period_start(index + 1, grain) - dt.timedelta(days=1)
 
 
-def first_incomplete_period(data_end: dt.date, grain: Grain) -> int:
-    """Periods below this index end on or before the data's last day, so they are complete."""
-    return period_index(data_end + dt.timedelta(days=1), grain)
+def first_incomplete_period(data_end: dt.date, grain: Grain, today: dt.date | None = None) -> int:
+    """Periods below this index are complete: they end on or before the data's last day, and
+    before today (UTC). Data that reaches today holds only part of today: even at day grain,
+    today is in progress."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    last_complete = min(data_end, today - dt.timedelta(days=1))
+    return period_index(last_complete + dt.timedelta(days=1), grain)

@@ -174,6 +174,13 @@ class WindowComparison:
     paying_users: int
     previous_paying_users: int
     data_end: dt.date
+    data_start: dt.date | None = None
+
+    @property
+    def previous_has_data(self) -> bool:
+        """Whether the previous window reaches into the data: before its first day there is
+        nothing to compare with, and a change "from 0" would be growth nobody had."""
+        return self.data_start is None or self.previous_end >= self.data_start
 
     @property
     def days(self) -> int:
@@ -185,7 +192,9 @@ class WindowComparison:
 
     @property
     def delta_pct(self) -> float | None:
-        return None if self.previous_revenue == 0 else self.delta / abs(self.previous_revenue)
+        """The change in percent, as exec-kpi's check writes it:
+        SAFE_DIVIDE(current - previous, previous) * 100."""
+        return None if self.previous_revenue == 0 else self.delta / self.previous_revenue * 100
 
     @property
     def aov(self) -> float | None:
@@ -258,7 +267,7 @@ def revenue_window(
         float(row["revenue"]), float(row["previous_revenue"]),
         int(row["orders"]), int(row["previous_orders"]),
         int(row["paying_users"]), int(row["previous_paying_users"]),
-        bounds.last_day or end,
+        bounds.last_day or end, bounds.first_day,
     )
 
 

@@ -146,8 +146,8 @@ def test_revenue_in_the_last_28_days_against_the_28_before(demo_db):
     answer = ask("How did revenue in the last 28 days compare with the previous 28 days?",
                  context(demo_db), OFFLINE)
     assert answer.text.startswith(
-        f"Revenue from {start:%d %b %Y} to {DATA_END:%d %b %Y}: {current:,.2f}, against"
-        f" {previous:,.2f} in the 28 days before"
+        f"Revenue from {start:%d %b %Y} to {DATA_END:%d %b %Y}: ${current:,.2f}, against"
+        f" ${previous:,.2f} in the 28 days before"
     )
 
 

@@ -170,7 +170,7 @@ def test_revenue_view_window_cards_breakdown_and_funnel(page, demo_db):
         "([selector, text]) => document.querySelector(selector)?.innerText.includes(text)",
         arg=[revenue_card, f"{current:,.2f}"],
     )
-    assert f"previous window: {previous:,.2f}" in page.inner_text(revenue_card)
+    assert f"previous window: ${previous:,.2f}" in page.inner_text(revenue_card)
     assert "still in progress" in page.inner_text("#revenue-status")
 
     page.click("#revenue-breakdown")

@@ -57,8 +57,9 @@ WEEKLY = [
 # January holds b's order (23:59:59 UTC, not 1 Feb as in Kolkata); February ends after 02-14.
 MONTHLY = ["2024-01-01,30.5,2,2,15.25,true", "2024-02-01,0.0,1,1,0.0,false"]
 # [02-01, 02-14] is 14 days; previous [01-18, 01-31]. Current: c's 0 (1 order); previous:
-# 20.5 + 10 (b's 23:59:59 order is the day before start) = 30.5 over 2. Delta -30.5, -100%.
-WINDOW_FEB = "2024-02-01,2024-02-14,0.0,2024-01-18,2024-01-31,30.5,-30.5,-1.0,1,2"
+# 20.5 + 10 (b's 23:59:59 order is the day before start) = 30.5 over 2. Delta -30.5,
+# -100%: delta_pct is a percentage, as exec-kpi's (cur - prev) / prev * 100.
+WINDOW_FEB = "2024-02-01,2024-02-14,0.0,2024-01-18,2024-01-31,30.5,-30.5,-100.0,1,2"
 # [01-31, 01-31] against 01-30: b's order at 23:59:59 on the end day is in; nothing before.
 WINDOW_JAN31 = "2024-01-31,2024-01-31,10.0,2024-01-30,2024-01-30,0.0,10.0,,1,0"
 # Web, [01-29, 02-04] against [01-22, 01-28]: b's 10 against nothing.

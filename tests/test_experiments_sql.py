@@ -309,10 +309,9 @@ def test_treatment_without_conversions(stats_db):
     assert expected["lift_rel"] == -1.0 and expected["lift_rel_ci_low"] is None
     assert expected["p_value"] == pytest.approx(0.025347, abs=1e-6)
     check_stats(treatment, expected)
-    assert verdict_lines(result) == [
-        # P(Beta(1, 11) > Beta(5, 7)) by Miller's sum: about 2%.
-        "B converts 100.0% worse than A; 2% chance to beat control; p = 0.025"
-    ]
+    # P(Beta(1, 11) > Beta(5, 7)) by Miller's sum: about 2%.
+    assert verdict_lines(result) == ["B converts 100.0% worse than A; 2% chance to beat control"]
+    assert verdict_lines(result, "frequentist") == ["B converts 100.0% worse than A; p = 0.025"]
 
 
 def test_control_without_conversions_has_no_relative_lift(stats_db):
@@ -399,9 +398,8 @@ def test_verdict_wording(stats_db):
     chance = miller_chance((10000, 1000), (10000, 1090))
     assert p_value == pytest.approx(0.03749, abs=1e-5) and round(chance, 2) == 0.98
     check_stats(table_rows(result)[1], expected_stats((10000, 1000), (10000, 1090)))
-    assert verdict_lines(result) == [
-        "B converts 9.0% better than A; 98% chance to beat control; p = 0.037"
-    ]
+    assert verdict_lines(result) == ["B converts 9.0% better than A; 98% chance to beat control"]
+    assert verdict_lines(result, "frequentist") == ["B converts 9.0% better than A; p = 0.037"]
 
 
 def test_verdict_wording_with_several_treatments(stats_db):
@@ -414,10 +412,14 @@ def test_verdict_wording_with_several_treatments(stats_db):
     assert adjusted[0] < 0.05 <= adjusted[1]
     assert chance_b < 0.01 and 0.01 < chance_c < 0.99
     assert verdict_lines(result) == [
-        f"B converts 25.0% worse than A; <1% chance to beat control;"
-        f" p = {adjusted[0]:.2g} (Holm-adjusted)",
-        f"C converts 2.5% better than A; {chance_c:.0%} chance to beat control;"
-        f" p = {adjusted[1]:.2g} (Holm-adjusted) (not significant at 95%)",
+        "B converts 25.0% worse than A; <1% chance to beat control",
+        f"C converts 2.5% better than A; {chance_c:.0%} chance to beat control"
+        " (not conclusive: 95% either way is the usual bar)",
+    ]
+    assert verdict_lines(result, "frequentist") == [
+        f"B converts 25.0% worse than A; p = {adjusted[0]:.2g} (Holm-adjusted)",
+        f"C converts 2.5% better than A; p = {adjusted[1]:.2g} (Holm-adjusted)"
+        " (not significant at 95%)",
     ]
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from layouts import charts, experiment_charts, retention_charts, revenue_charts
 from queries.growth import METRICS
+from queries.metrics import GROWTH as METRICS_BY_COLUMN
 from queries.revenue import WindowComparison
 
 PLAIN_TYPES = (dict, list, str, int, float, bool, type(None))
@@ -76,14 +77,65 @@ def test_combined_growth_figure_carries_the_table_and_shades_the_open_week():
     assert drawn["Retained"]["visible"] == "legendonly"
     assert drawn["Churned"]["y"] == [0, -1, -6]  # drawn below zero
     assert drawn["Churned"]["customdata"] == [0, 1, 6]  # the hover shows the count
-    assert drawn["Retention rate"]["y"] == [None, 4 / 5, 6 / 12]
-    assert drawn["Quick ratio"]["y"] == [None, 8.0, 2 / 6]
+    # A percentage does not share the quick ratio's axis: it has its own chart.
+    assert "Retention rate" not in drawn
+    # The open week's quick ratio is a dotted continuation, not part of the solid line.
+    assert drawn["Quick ratio"]["y"] == [None, 8.0, None]
+    assert drawn["Quick ratio (in progress)"]["y"] == [None, 8.0, 2 / 6]
+    assert drawn["Quick ratio (in progress)"]["line"]["dash"] == "dot"
+    assert drawn["Quick ratio (in progress)"]["showlegend"] is False
     assert drawn["New"]["x"] == ["2025-01-06", "2025-01-13", "2025-01-20"]
-    assert drawn["New"]["marker"]["opacity"] == [1, 1, 0.45]
+    assert drawn["New"]["marker"]["opacity"] == [1, 1, 0.55]
+    assert drawn["New"]["marker"]["pattern"]["shape"] == ["", "", "/"]  # hatched
     # The week of 20 January is centred on its Monday: 3.5 days either side.
     assert shaded_spans(figure) == [("x", "2025-01-16T12:00:00", "2025-01-23T12:00:00")]
-    assert figure["layout"]["annotations"][0]["text"] == "in progress"
-    assert figure["layout"]["uirevision"] == "keep"
+    layout = figure["layout"]
+    assert layout["annotations"][0]["text"] == "in progress"
+    assert layout["annotations"][0]["yanchor"] == "bottom"  # above the plot, over no bar
+    assert layout["uirevision"] == "keep"
+    # The scale comes from the complete weeks: churn down to 1 (the open week's 6 is left
+    # out), new + resurrected + retained up to 7 + 1 + 4 = 12; 5% to spare.
+    assert layout["yaxis"]["autorangeoptions"] == {"clipmin": -1.05, "clipmax": 12 * 1.05}
+    # Quick ratio: its own axis, up to the complete week's 8 (x 1.05), with the line at 1.
+    assert layout["yaxis2"]["range"] == [0, 8 * 1.05]
+    (line,) = [shape for shape in layout["shapes"] if shape["type"] == "line"]
+    assert (line["yref"], line["y0"], line["y1"]) == ("y2", 1, 1)
+    # The x axis fits the bars; ticks on Mondays, the hover names the week.
+    assert layout["xaxis"]["range"] == ["2025-01-02T12:00:00", "2025-01-23T12:00:00"]
+    assert layout["xaxis"]["tick0"] == "2025-01-06"
+    assert layout["xaxis"]["dtick"] == 7 * 24 * 3600 * 1000
+    assert layout["xaxis"]["hoverformat"] == "Week of %-d %b %Y"
+
+
+def test_ticks_of_long_ranges_step_whole_weeks_and_months():
+    weeks = [(dt.date(2025, 1, 6) + dt.timedelta(weeks=i)).isoformat() for i in range(66)]
+    axis = charts.period_xaxis(weeks, "week")
+    # 66 weeks in at most 7 ticks: 13 weeks apart, still from a Monday.
+    assert axis["dtick"] == 13 * 7 * 24 * 3600 * 1000 and axis["tick0"] == "2025-01-06"
+    months = [f"2025-{m:02d}-01" for m in range(1, 13)]
+    assert charts.period_xaxis(months, "month")["dtick"] == "M2"
+    assert charts.period_xaxis(months, "month")["hoverformat"] == "%B %Y"
+
+
+def test_seven_day_average_is_a_mean_of_counts_and_a_ratio_of_sums():
+    days = pd.date_range("2025-01-01", periods=9).date
+    table = pd.DataFrame({
+        "period_start": days, "new_users": [7, 0, 7, 0, 7, 0, 7, 14, 1],
+        "retained_users": [0, 1, 1, 1, 1, 1, 1, 1, 1], "resurrected_users": [0] * 9,
+        "churned_users": [0, 7, 0, 7, 0, 7, 0, 0, 20],
+        "active_users": [7, 1, 8, 1, 8, 1, 8, 15, 2], "is_complete": [True] * 8 + [False],
+    })
+    new = charts.rolling(table, METRICS_BY_COLUMN["new_users"])
+    assert new.isna()[:6].all()
+    assert new[6] == 28 / 7 and new[7] == 35 / 7  # days 1-7, then days 2-8
+    assert pd.isna(new[8])  # the day in progress is left out
+    quick = charts.rolling(table, METRICS_BY_COLUMN["quick_ratio"])
+    # Days 2-8: new 35 over churned 21, not the mean of the daily ratios.
+    assert quick[7] == 35 / 21
+    figure = checked(charts.combined_figure(table, "day", smooth=True))
+    assert figure["layout"]["title"]["text"] == "Growth accounting, 7-day average"
+    assert traces(figure)["New"]["y"][7] == 5.0
+    assert traces(figure)["New"]["marker"]["line"] == {"width": 0}  # no slivers at day grain
 
 
 def test_complete_periods_are_not_shaded_and_months_are_shaded_around_their_first_day():
@@ -104,14 +156,20 @@ def test_a_chart_per_metric_each_with_its_column_and_the_shading():
     assert [metric for metric, _ in figures] == list(METRICS)
     for metric, figure in figures:
         checked(figure)
-        (trace,) = figure["data"]
+        trace = figure["data"][0]
         expected = [None if pd.isna(value) else value for value in table[metric.column]]
-        assert trace["y"] == expected, metric.column
+        if metric.is_ratio:  # the day in progress continues the line, dotted
+            assert trace["y"] == [*expected[:2], None], metric.column
+            assert figure["data"][1]["y"] == [None, *expected[1:]], metric.column
+        else:
+            assert trace["y"] == expected, metric.column
         assert trace["type"] == ("scatter" if metric.is_ratio else "bar")
         assert figure["layout"]["title"]["text"] == metric.label
         assert shaded_spans(figure) == [("x", "2025-01-19T12:00:00", "2025-01-20T12:00:00")]
     by_column = {metric.column: figure for metric, figure in figures}
     assert by_column["retention_rate"]["layout"]["yaxis"]["tickformat"] == ".0%"
+    # Churned: the complete days' 0 and 1 set the scale, not the open day's 6.
+    assert by_column["churned_users"]["layout"]["yaxis"]["autorangeoptions"] == {"clipmax": 1.05}
 
 
 def test_empty_figure_shows_the_message_on_hidden_axes():
@@ -125,6 +183,10 @@ def test_empty_figure_shows_the_message_on_hidden_axes():
 def test_every_figure_uses_the_compact_template_taken_from_plotly_white():
     white = pio.templates["plotly_white"].to_plotly_json()
     for key, value in charts.TEMPLATE["layout"].items():
+        if key in ("paper_bgcolor", "plot_bgcolor"):
+            # Transparent, so a dark page shows through.
+            assert value == "rgba(0,0,0,0)", key
+            continue
         assert value == white["layout"][key], key
     assert {"colorway", "font", "xaxis", "yaxis"} <= charts.TEMPLATE["layout"].keys()
     bar_line = white["data"]["bar"][0]["marker"]["line"]
@@ -156,17 +218,22 @@ def retention_average() -> pd.DataFrame:
 
 
 def test_heatmap_has_the_average_row_then_one_row_per_cohort():
-    figure = checked(retention_charts.heatmap_figure(
-        retention_table(), retention_average(), show_counts=False, max_periods=26))
-    (heatmap,) = figure["data"]
+    figure, labels = retention_charts.heatmap_figure(
+        retention_table(), retention_average(), show_counts=False, max_periods=26)
+    (heatmap,) = checked(figure)["data"]
     assert heatmap["x"] == [0, 1, 2]
-    assert heatmap["y"] == ["Weighted average", "2025-01-06 · 10", "2025-01-13 · 5",
-                            "2025-01-20 · 8"]
+    assert heatmap["y"] == labels == ["Weighted average", "2025-01-06 · 10", "2025-01-13 · 5",
+                                      "2025-01-20 · 8"]
+    # The labels are HTML beside the plot (they stay while it scrolls), not Plotly's.
+    assert figure["layout"]["yaxis"]["showticklabels"] is False
+    # Colours scale on the periods after 0 (0 is always 100%): up to 40% here.
+    assert (heatmap["zmin"], heatmap["zmax"]) == (0, 0.4)
     assert heatmap["z"] == [[1.0, 0.4, None], [1.0, 0.4, 0.1], [1.0, 0.4, None],
                             [1.0, None, None]]
     # Cells still in progress are starred, and their hover says so.
-    assert heatmap["text"] == [["100%", "40%", ""], ["100%", "40%", "10%*"],
-                               ["100%", "40%*", ""], ["100%*", "", ""]]
+    # One decimal in every cell.
+    assert heatmap["text"] == [["100%", "40.0%", ""], ["100%", "40.0%", "10.0%*"],
+                               ["100%", "40.0%*", ""], ["100%*", "", ""]]
     assert heatmap["customdata"][1] == [[10, ""], [4, ""], [1, "<br>period still in progress"]]
     assert heatmap["customdata"][0][1] == [4, "<br>of 10 users in 1 complete cohorts"]
     assert heatmap["customdata"][3][1:] == [None, None]
@@ -178,11 +245,15 @@ def test_heatmap_has_the_average_row_then_one_row_per_cohort():
 
 
 def test_heatmap_shows_users_when_asked_and_cuts_at_the_periods_shown():
-    figure = checked(retention_charts.heatmap_figure(
-        retention_table(), retention_average(), show_counts=True, max_periods=1))
-    (heatmap,) = figure["data"]
+    figure, labels = retention_charts.heatmap_figure(
+        retention_table(), retention_average(), show_counts=True, max_periods=1)
+    (heatmap,) = checked(figure)["data"]
     assert heatmap["x"] == [0, 1]
-    assert heatmap["text"] == [["15", "4"], ["10", "4"], ["5", "2*"], ["8*", ""]]
+    # The top row is a mean over the complete cohorts, and says so: k=0 (10 + 5) / 2 = 7.5,
+    # k=1 4 / 1 (only the first cohort's period 1 is complete).
+    assert labels[0] == "Mean per cohort"
+    assert heatmap["text"] == [["7.5", "4.0"], ["10", "4"], ["5", "2*"], ["8*", ""]]
+    assert "mean 7.5 users over 2 complete cohorts (15 in all)" in heatmap["customdata"][0][0][1]
     assert heatmap["z"][1] == [1.0, 0.4]
 
 
@@ -212,16 +283,22 @@ def test_revenue_trend_has_revenue_above_orders_and_aov_below_both_shaded():
     drawn = traces(figure)
     assert drawn["Revenue"]["y"] == [100.5, 0.0, 42.25]
     assert drawn["Orders"]["y"] == [3, 0, 1]
-    assert drawn["AOV"]["y"] == [100.5 / 3, None, 42.25]
+    # The open week's AOV continues the line, dotted.
+    assert drawn["AOV"]["y"] == [100.5 / 3, None, None]
+    assert drawn["AOV (in progress)"]["y"] == [None, None, 42.25]
     assert (drawn["Orders"]["xaxis"], drawn["Orders"]["yaxis"]) == ("x2", "y2")
-    assert (drawn["AOV"]["xaxis"], drawn["AOV"]["yaxis"]) == ("x2", "y3")
+    assert (drawn["AOV"]["xaxis"], drawn["AOV"]["yaxis"]) == ("x3", "y3")
     layout = figure["layout"]
-    # Revenue on top, orders below, sharing the dates.
+    # Revenue on top, orders below, AOV at the bottom: one axis per unit, sharing the dates.
     assert layout["yaxis"]["domain"][0] > layout["yaxis2"]["domain"][1]
-    assert layout["xaxis"]["matches"] == "x2"
-    assert layout["yaxis3"]["overlaying"] == "y2"
+    assert layout["yaxis2"]["domain"][0] > layout["yaxis3"]["domain"][1]
+    assert layout["xaxis"]["matches"] == layout["xaxis2"]["matches"] == "x3"
+    assert "overlaying" not in layout["yaxis3"]
+    # The scale of each row comes from the complete weeks.
+    assert layout["yaxis"]["autorangeoptions"] == {"clipmax": 100.5 * 1.05}
+    assert layout["yaxis3"]["autorangeoptions"] == {"clipmax": 33.5 * 1.05}
     span = ("2025-01-16T12:00:00", "2025-01-23T12:00:00")
-    assert shaded_spans(figure) == [("x", *span), ("x2", *span)]
+    assert shaded_spans(figure) == [("x", *span), ("x2", *span), ("x3", *span)]
 
 
 def test_revenue_breakdown_stacks_one_bar_per_segment():

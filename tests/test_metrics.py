@@ -15,6 +15,7 @@ from layouts import components, diagnostics, experiments, growth, ids, retention
 from queries import experiments as experiment_queries
 from queries import funnel as funnel_queries
 from queries import growth as growth_queries
+from queries import metrics as metrics_module
 from queries import retention as retention_queries
 from queries import revenue as revenue_queries
 from queries.ask.questions import METRIC_WORDS
@@ -26,6 +27,7 @@ from queries.metrics import (
     GROWTH,
     KPIS,
     LIFT,
+    LIFT_POINTS,
     MONEY,
     P_VALUE,
     PERIOD_METRICS,
@@ -50,11 +52,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.parametrize(("value", "unit", "text"), [
     (0.4567, RATE, "45.7%"),
-    (1234.5, MONEY, "1,234.50"),
+    (1234.5, MONEY, "$1,234.50"),  # USD, the default currency
+    (-3.5, MONEY, "-$3.50"),
     (12345, COUNT, "12,345"),
     (8 / 3, RATIO, "2.67"),
-    (95, SECONDS, "95 s"),
+    (42, SECONDS, "42 s"),
+    (342, SECONDS, "5 min 42 s"),  # not "342 s"
+    (300, SECONDS, "5 min"),
+    (3 * 3600 + 5 * 60 + 20, SECONDS, "3 h 5 min"),
+    (2 * 86400 + 4 * 3600, SECONDS, "2 d 4 h"),
     (0.125, LIFT, "+12.50%"),
+    (0.0284, LIFT_POINTS, "+2.84 pts"),  # an absolute lift: a difference of two rates
     (0.000123456, P_VALUE, "0.0001235"),
 ])
 def test_a_value_is_written_as_its_unit_says(value, unit, text):
@@ -66,29 +74,46 @@ def test_a_value_is_written_as_its_unit_says(value, unit, text):
     (-0.0345, RATE, "-3.5 pts"),
     (-150, COUNT, "-150"),
     (0.5, RATIO, "+0.50"),
-    (-1234.5, MONEY, "-1,234.50"),
+    (-1234.5, MONEY, "-$1,234.50"),
     (12, SECONDS, "+12 s"),
+    (-342, SECONDS, "-5 min 42 s"),
 ])
 def test_a_change_is_signed_and_a_rate_changes_in_points(delta, unit, text):
     assert format_change(delta, unit) == text
+
+
+def test_money_carries_the_configured_currency(monkeypatch):
+    monkeypatch.setattr(metrics_module, "CURRENCY", ["EUR"])
+    assert format_value(12.5, MONEY) == "€12.50"
+    assert hover("y", MONEY) == "€%{y:,.2f}"
+    monkeypatch.setattr(metrics_module, "CURRENCY", ["CHF"])
+    assert format_change(-3, MONEY) == "-CHF 3.00"  # no well-known symbol: the code
 
 
 def test_d3_formats_for_hovers_axes_and_grid_cells():
     assert hover("y", COUNT) == "%{y:,}"
     assert hover("customdata[0]", COUNT) == "%{customdata[0]:,}"
     assert hover("z", RATE) == "%{z:.1%}"
-    assert hover("y", MONEY) == "%{y:,.2f}"
+    assert hover("y", MONEY) == "$%{y:,.2f}"
     assert hover("y", SECONDS) == "%{y:,.0f} s"
     assert hover("y", RATE, decimals=2) == "%{y:.2%}"
     assert hover("x", LIFT, decimals=1) == "%{x:+.1%}"
     assert (RATE.tick, LIFT.tick, COUNT.tick) == (".0%", "+.0%", None)
     assert with_decimals(".1%", 0) == ".0%"
+    assert with_decimals(COUNT.d3, 1) == ",.1f"  # an average of counts
     with pytest.raises(ValueError, match="no precision"):
-        with_decimals(COUNT.d3, 2)
+        with_decimals(RATIO.d3[:-2] + "s", 2)
     assert components.unit_formatter(RATE) == {
         "function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
+    # Durations in words, money after the page's currency, points as x 100.
     assert components.unit_formatter(SECONDS) == {
-        "function": "params.value == null ? '' : d3.format(',.0f')(params.value) + ' s'"}
+        "function": "params.value == null ? '' : formatDuration(params.value)"}
+    assert components.unit_formatter(MONEY) == {
+        "function": "params.value == null ? '' : currencyPrefix() + d3.format(',.2f')"
+                    "(params.value)"}
+    assert components.unit_formatter(LIFT_POINTS) == {
+        "function": "params.value == null ? '' : d3.format('+.2f')(params.value * 100)"
+                    " + ' pts'"}
 
 
 def test_labels_inside_sentences_keep_acronyms():
@@ -263,9 +288,37 @@ def test_window_cards_come_from_the_catalogue_with_the_ids_the_callbacks_use():
     assert [col.children.id for col in cards] == [
         ids.window_card(column) for column in ("revenue", "orders", "aov", "paying_users")]
     revenue_card, orders_card, aov_card, paying_card = (texts(col) for col in cards)
-    assert revenue_card[:4] == ["Revenue", "i", "1,250.00", "▲ +250.00 (+25.0%)"]
-    assert "previous window: 1,000.00" in revenue_card
+    assert revenue_card[:4] == ["Revenue", "i", "$1,250.00", "▲ +$250.00 (+25.0%)"]
+    assert "previous window: $1,000.00" in revenue_card
     assert orders_card[2:4] == ["30", "▲ +5 (+20.0%)"]
     # AOV: 1250 / 30 = 41.67 against 1000 / 25 = 40.00.
-    assert aov_card[:4] == ["Average order value", "i", "41.67", "▲ +1.67 (+4.2%)"]
+    assert aov_card[:4] == ["Average order value", "i", "$41.67", "▲ +$1.67 (+4.2%)"]
     assert paying_card[3] == "■ +0 (+0.0%)"
+
+
+def test_window_cards_against_a_window_before_the_data_say_so():
+    # The whole range from the data's first day: the previous window ends the day before it.
+    comparison = WindowComparison(
+        start=dt.date(2025, 9, 2), end=dt.date(2025, 9, 30), previous_start=dt.date(2025, 8, 4),
+        previous_end=dt.date(2025, 9, 1), revenue=416631.51, previous_revenue=0.0, orders=30,
+        previous_orders=0, paying_users=20, previous_paying_users=0,
+        data_end=dt.date(2025, 9, 30), data_start=dt.date(2025, 9, 2),
+    )
+    assert not comparison.previous_has_data
+    for col in revenue.window_cards(comparison):
+        card = texts(col)
+        assert "no comparison" in card and "no data before 2 Sep 2025" in card
+        assert not any(text.startswith("▲") for text in card)  # no growth from nothing
+
+
+def test_today_is_in_progress_even_at_day_grain():
+    from queries.periods import Grain, first_incomplete_period, period_index
+    today = dt.date(2026, 12, 1)
+    # Data up to yesterday: yesterday is complete, today is the first open day.
+    assert first_incomplete_period(dt.date(2026, 11, 30), Grain.DAY, today) == period_index(
+        today, Grain.DAY)
+    # Data with events today: today is still in progress, not complete.
+    assert first_incomplete_period(today, Grain.DAY, today) == period_index(today, Grain.DAY)
+    # Old data: its last day is complete, the day after it is the first open one.
+    assert first_incomplete_period(dt.date(2025, 6, 18), Grain.DAY, today) == period_index(
+        dt.date(2025, 6, 19), Grain.DAY)

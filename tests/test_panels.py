@@ -147,7 +147,10 @@ def test_an_unknown_control_is_said_in_the_experiment_panel_without_a_traceback(
                                       experiment="checkout", control="nope")
     assert status == 200
     alerts = str(answer[ids.EXPERIMENT_ALERTS]["children"])
+    # The default control is used instead, and the panel says so.
     assert "control 'nope' is not a variant: choose one of control, treatment" in alerts
+    assert "showing control as control" in alerts
+    assert "Verdict" in str(answer[ids.EXPERIMENT_VERDICT]["children"])
     assert UNEXPECTED not in alerts
     assert not [record for record in caplog.records if record.exc_info]
 

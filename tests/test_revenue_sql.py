@@ -8,7 +8,8 @@ one row per period from the first period with events to the period holding the d
 day, empty periods included; --start/--end keep the periods overlapping the range; a period
 ending after the data's last day is incomplete. Weeks start on Monday.
 Window comparison: [start, end] is n whole UTC days, end inclusive; the previous window is
-the n days just before start; delta_pct = delta / previous revenue, None when that is 0.
+the n days just before start; delta_pct = delta / previous revenue * 100 (a percentage, as
+exec-kpi's SAFE_DIVIDE(cur - prev, prev) * 100), None when the previous revenue is 0.
 """
 
 from __future__ import annotations
@@ -300,13 +301,13 @@ def test_window_edges_on_month_ends(db):
     # current and 31 Jan 23:59:59 previous; 29 Feb 23:59:59 is in, 1 Mar 00:00 is out.
     # Current 20 + 40 = 60; previous 10; delta 50, +500%.
     assert window(path, D(2024, 2, 1), D(2024, 2, 29)) == window_row(
-        D(2024, 2, 1), D(2024, 2, 29), 60.0, D(2024, 1, 3), D(2024, 1, 31), 10.0, 50.0, 5.0,
+        D(2024, 2, 1), D(2024, 2, 29), 60.0, D(2024, 1, 3), D(2024, 1, 31), 10.0, 50.0, 500.0,
         2, 1,
     )
     # March (31 days) against [30 Jan, 29 Feb]: 80 against 10 + 20 + 40 = 70.
     assert window(path, D(2024, 3, 1), D(2024, 3, 31)) == window_row(
         D(2024, 3, 1), D(2024, 3, 31), 80.0, D(2024, 1, 30), D(2024, 2, 29), 70.0, 10.0,
-        10 / 70, 1, 3,
+        100 * 10 / 70, 1, 3,
     )
 
 
@@ -319,7 +320,7 @@ def test_leap_day_one_day_windows(db):
     )
     # 1 March against 29 Feb: 80 against 40, +100%.
     assert window(path, D(2024, 3, 1), D(2024, 3, 1)) == window_row(
-        D(2024, 3, 1), D(2024, 3, 1), 80.0, D(2024, 2, 29), D(2024, 2, 29), 40.0, 40.0, 1.0,
+        D(2024, 3, 1), D(2024, 3, 1), 80.0, D(2024, 2, 29), D(2024, 2, 29), 40.0, 40.0, 100.0,
         1, 1,
     )
     # 31 Jan (its last second) against 30 Jan (nothing).
@@ -338,7 +339,7 @@ def test_windows_with_free_orders_and_zero_previous_revenue(db):
     # W2 [8 Jan, 14 Jan] against W1 [1 Jan, 7 Jan]: c's free order (revenue 0, 1 order)
     # against 35 over 3 orders. c's Sunday 23:59:59 session is no order. -100%.
     assert window(path, D(2024, 1, 8), D(2024, 1, 14)) == window_row(
-        D(2024, 1, 8), D(2024, 1, 14), 0.0, D(2024, 1, 1), D(2024, 1, 7), 35.0, -35.0, -1.0,
+        D(2024, 1, 8), D(2024, 1, 14), 0.0, D(2024, 1, 1), D(2024, 1, 7), 35.0, -35.0, -100.0,
         1, 3,
     )
     # W3 against W2: nothing against the free order: previous revenue 0 (with 1 order), so
@@ -382,7 +383,7 @@ def test_window_segment_filter(db):
     # Web, [15 Jan, 28 Jan] against [1 Jan, 14 Jan]: d's 12.5 against a's 20: -37.5%.
     assert window(path, D(2024, 1, 15), D(2024, 1, 28), platform=["web"]) == window_row(
         D(2024, 1, 15), D(2024, 1, 28), 12.5, D(2024, 1, 1), D(2024, 1, 14), 20.0, -7.5,
-        -0.375, 1, 1,
+        -37.5, 1, 1,
     )
     with pytest.raises(FilterError, match="nosuch"):
         window(path, D(2024, 1, 1), D(2024, 1, 2), nosuch=["x"])
@@ -585,7 +586,7 @@ def test_window_matches_brute_force_on_demo_data(demo, start, end, platform):
     expected = window_row(
         start, end, float(revenue), previous_start, start - dt.timedelta(days=1),
         float(previous_revenue), float(revenue - previous_revenue),
-        float((revenue - previous_revenue) / previous_revenue), len(current), len(previous),
+        float((revenue - previous_revenue) / previous_revenue * 100), len(current), len(previous),
     )
     comparison = revenue_window(
         DuckDBBackend(path), start, end,

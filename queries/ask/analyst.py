@@ -264,12 +264,11 @@ def detail(metric: Metric, row: pd.Series) -> str:
 
 
 def numbers_of(rows: pd.DataFrame, *metrics: Metric) -> pd.DataFrame:
-    columns = ["period_start"]
+    """The period, the metrics asked about, then what they are computed from."""
+    columns = ["period_start", *dict.fromkeys(metric.column for metric in metrics)]
     for metric in metrics:
         for factor in (*metric.numerators, *metric.denominators):
             columns += [c for c in factor if c not in columns]
-        if metric.column not in columns:
-            columns.append(metric.column)
     return rows[[*columns, "is_complete"]].reset_index(drop=True)
 
 
@@ -338,11 +337,25 @@ def answer_why(question: Question, context: AskContext, bounds: DataBounds) -> A
         moved(component_label(c).capitalize(), before[c], row[c], unit_of(c))
         for c in component_columns(metric)
     )
-    driver = main_driver(metric, before, row)
-    if driver:
-        bullets += (driver,)
+    if is_negligible(old, new):
+        text += (f" A change of under {NEGLIGIBLE_CHANGE:.0%} is negligible: no driver is worth"
+                 " naming.")
+    else:
+        driver = main_driver(metric, before, row)
+        if driver:
+            bullets += (driver,)
     return Answer(text, bullets, numbers_of(table.loc[[before.name, row.name]], metric),
                   notes=incomplete_note(row, grain, bounds))
+
+
+# A move smaller than this share of the old value is noise, not something to explain.
+NEGLIGIBLE_CHANGE = 0.01
+
+
+def is_negligible(old, new) -> bool:
+    if is_missing(old) or is_missing(new) or old == 0:
+        return False
+    return abs(new - old) < NEGLIGIBLE_CHANGE * abs(old)
 
 
 def change_sentence(question, metric: Metric, old, new, then: str, now: str) -> str:
