@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import dash_bootstrap_components as dbc
 from dash import html, no_update
 
-from callbacks.panel import Panel, by_property
+from callbacks.panel import Panel, by_property, notice
 from layouts import experiment_charts, ids
 from layouts import experiments as layout
 from layouts.charts import empty_figure, variant_order
@@ -48,8 +48,7 @@ def parse(view, controls, context) -> ExperimentRequest | None:
         return None
     query = experiment_query(view, controls["experiment"], controls.get("conversion_event"),
                              controls.get("control"), controls.get("window_days"))
-    engine = getattr(context.config, "stats_engine", "bayesian")
-    return ExperimentRequest(query, controls.get("planned_effect"), engine)
+    return ExperimentRequest(query, controls.get("planned_effect"), context.config.stats_engine)
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def compute(context, request: ExperimentRequest) -> ExperimentOutcome:
 
 
 def alerts(result, note: str | None = None):
-    shown = [dbc.Alert(note, color="warning", className="py-2 panel-notice")] if note else []
+    shown = [notice(note)] if note else []
     explanation = srm_explanation(result)
     if explanation:
         shown.append(dbc.Alert([html.Strong("Do not trust these results. "), explanation],

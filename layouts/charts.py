@@ -11,6 +11,7 @@ Numbers and dates become Python lists and ISO strings here, so encoding the answ
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -225,8 +226,10 @@ class PeriodAxis:
         return period_xaxis(self.x, self.grain) | options
 
     def shade(self, layout: dict) -> dict:
+        """The layout with the shading added to its own shapes and labels."""
         if self.shapes:
-            layout |= {"shapes": self.shapes, "annotations": self.annotations}
+            layout["shapes"] = [*layout.get("shapes", []), *self.shapes]
+            layout["annotations"] = [*layout.get("annotations", []), *self.annotations]
         return layout
 
     def bar_marker(self, colour: str | None) -> dict:
@@ -308,16 +311,9 @@ def rolling(table: pd.DataFrame, metric: Metric, days: int = ROLLING_DAYS) -> pd
     if not metric.is_ratio:
         values = table[metric.column].astype(float).where(complete)
         return values.rolling(days, min_periods=days).mean()
-    numerator = product(summed(factor) for factor in metric.numerators)
-    denominator = product(summed(factor) for factor in metric.denominators)
+    numerator = math.prod(summed(factor) for factor in metric.numerators)
+    denominator = math.prod(summed(factor) for factor in metric.denominators)
     return numerator / denominator.where(denominator != 0)
-
-
-def product(series):
-    result = None
-    for item in series:
-        result = item if result is None else result * item
-    return result
 
 
 def combined_figure(table: pd.DataFrame, grain: str, smooth: bool = False) -> dict:
@@ -374,10 +370,9 @@ def combined_figure(table: pd.DataFrame, grain: str, smooth: bool = False) -> di
                    "tickformat": quick_ratio.unit.d3,
                    "range": [0, ratio_axis_top(pd.Series(periods.complete_values(ratios),
                                                          dtype=float))]},
+        "shapes": [reference_line(1, "y2", "quick ratio 1")],
     }
-    figure_ = figure(data, periods.shade(layout))
-    figure_["layout"].setdefault("shapes", []).append(reference_line(1, "y2", "quick ratio 1"))
-    return figure_
+    return figure(data, periods.shade(layout))
 
 
 def metric_figure(table: pd.DataFrame, metric: Metric, periods: PeriodAxis,
@@ -412,10 +407,9 @@ def metric_figure(table: pd.DataFrame, metric: Metric, periods: PeriodAxis,
         axis = clipped_autorange(complete, complete, axis)
     layout = base_layout(240, metric.label) | {"showlegend": False, "yaxis": axis,
                                                "xaxis": periods.xaxis()}
-    figure_ = figure(traces, periods.shade(layout))
     if metric.unit is RATIO:
-        figure_["layout"].setdefault("shapes", []).append(reference_line(1))
-    return figure_
+        layout["shapes"] = [reference_line(1)]
+    return figure(traces, periods.shade(layout))
 
 
 def metric_figures(table: pd.DataFrame, grain: str,

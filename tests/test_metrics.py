@@ -45,6 +45,7 @@ from queries.metrics import (
     schema_columns,
     with_decimals,
 )
+from queries.periods import Grain, first_incomplete_period, period_index
 from queries.revenue import WindowComparison
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,7 +313,6 @@ def test_window_cards_against_a_window_before_the_data_say_so():
 
 
 def test_today_is_in_progress_even_at_day_grain():
-    from queries.periods import Grain, first_incomplete_period, period_index
     today = dt.date(2026, 12, 1)
     # Data up to yesterday: yesterday is complete, today is the first open day.
     assert first_incomplete_period(dt.date(2026, 11, 30), Grain.DAY, today) == period_index(
