@@ -1,6 +1,21 @@
-// A one-line text summary of every chart, for screen readers: its title, its span and the
-// latest value of each series shown (the chart's container gets it as its label).
+// Accessibility helpers. Attributes are written only when they differ; the mends of other
+// components' markup run once the page is quiet (a debounced observer), off a click's path.
 (function () {
+  var QUIET_MS = 250;
+
+  function set(element, name, value) {
+    if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+  }
+  function whenQuiet(work) {
+    var timer = null;
+    new MutationObserver(function () {
+      clearTimeout(timer);
+      timer = setTimeout(work, QUIET_MS);
+    }).observe(document.documentElement, { childList: true, subtree: true });
+  }
+
+  // A one-line text summary of every chart, for screen readers: its title, its span and the
+  // latest value of each series shown (the chart's container gets it as its label).
   function text(value) {
     return typeof value === "number" ? value.toLocaleString("en-US", { maximumFractionDigits: 3 })
       : String(value);
@@ -25,41 +40,38 @@
     var holder = gd.parentElement;
     if (!holder) return;
     // A figure, not an image: the chart keeps its buttons (an image's children are hidden).
-    holder.setAttribute("role", "figure");
-    holder.setAttribute("aria-label", summary(gd));
+    set(holder, "role", "figure");
+    set(holder, "aria-label", summary(gd));
   }
   function watch(gd) {
     if (gd.__summarised || !gd.on) return;
     gd.__summarised = true;
+    // At once: a label written later would be one more change after the chart has settled.
     gd.on("plotly_afterplot", function () { describe(gd); });
     describe(gd);
   }
-  new MutationObserver(function () {
-    document.querySelectorAll(".js-plotly-plot").forEach(watch);
-  }).observe(document.documentElement, { childList: true, subtree: true });
-})();
 
-// Dash's date picker and dropdown render a few attributes that screen readers misread (axe's
-// rules): a popup trigger without a role, a hidden input in the tab order, a link named without
-// a role. Mended in place until the components do it themselves.
-(function () {
+  // Dash's date picker and dropdown render a few attributes that screen readers misread
+  // (axe's rules): a popup trigger without a role, a hidden input in the tab order, a link
+  // named without a role, and dbc.Tabs' panes named "...-tabpane-null".
   function mend() {
-    document.querySelectorAll(".dash-datepicker-input-wrapper[aria-expanded]:not([role])")
-      .forEach(function (el) { el.setAttribute("role", "combobox"); });
+    document.querySelectorAll(".js-plotly-plot").forEach(watch);
+    document.querySelectorAll(".dash-datepicker-input-wrapper[aria-expanded]")
+      .forEach(function (el) { set(el, "role", "combobox"); });
     document.querySelectorAll(".dash-dropdown-focus-target[aria-hidden='true']")
-      .forEach(function (el) { el.setAttribute("tabindex", "-1"); });
-    document.querySelectorAll("a.dash-datepicker-clear:not([role])")
-      .forEach(function (el) { el.setAttribute("role", "button"); });
-    // dbc.Tabs names its panes "...-tabpane-null": point each tab at its own pane.
+      .forEach(function (el) { set(el, "tabindex", "-1"); });
+    document.querySelectorAll("a.dash-datepicker-clear")
+      .forEach(function (el) { set(el, "role", "button"); });
     var tabs = document.querySelectorAll("[role='tab'][aria-controls$='-null']");
     var panes = document.querySelectorAll(".tab-content > .tab-pane");
     tabs.forEach(function (tab, index) {
       var pane = panes[index];
       if (!pane) return;
       pane.id = "view-pane-" + index;
-      pane.setAttribute("aria-labelledby", tab.id = "view-tab-" + index);
-      tab.setAttribute("aria-controls", pane.id);
+      tab.id = "view-tab-" + index;
+      set(pane, "aria-labelledby", tab.id);
+      set(tab, "aria-controls", pane.id);
     });
   }
-  new MutationObserver(mend).observe(document.documentElement, { childList: true, subtree: true });
+  whenQuiet(mend);
 })();
