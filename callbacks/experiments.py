@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import html, no_update
 
 from callbacks.panel import Panel, by_property, notice
+from callbacks.url_state import Kind, UrlField
 from layouts import experiment_charts, ids
 from layouts import experiments as layout
 from layouts.charts import empty_figure, variant_order
@@ -168,6 +169,12 @@ PANEL = Panel(
         "planned_effect": ids.EXPERIMENT_PLANNED_EFFECT,
     }),
     parse=parse, compute=compute, render=render, failure=failure,
-    url_fields={"experiment": "experiment"},
+    url_fields=(
+        UrlField("experiment", "experiment", Kind.ONE, "experiment"),
+        UrlField("conversion", "conversion_event", Kind.ONE, "conversion event"),
+        UrlField("control", "control", Kind.ONE, "control", options_later=True),
+        UrlField("experiment-window", "window_days", Kind.NUMBER, "conversion window (days)"),
+        UrlField("planned-lift", "planned_effect", Kind.NUMBER, "planned lift (%)"),
+    ),
     exports={ids.EXPERIMENT_EXPORT: ids.EXPERIMENT_GRID},
 )

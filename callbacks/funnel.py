@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from callbacks.panel import Panel, by_property
+from callbacks.url_state import Kind, UrlField
 from callbacks.view_state import chosen
 from layouts import ids, revenue_charts
 from layouts import revenue as layout
@@ -81,6 +82,10 @@ PANEL = Panel(
     controls=by_property(value={"steps": ids.FUNNEL_STEPS, "window_days": ids.FUNNEL_WINDOW_DAYS,
                                 "breakdown": ids.FUNNEL_BREAKDOWN}),
     parse=parse, compute=compute, render=render, failure=failure,
-    url_fields={"funnel_steps": "steps"},
+    url_fields=(
+        UrlField("step", "steps", Kind.MANY, "funnel steps", required=True),
+        UrlField("funnel-window", "window_days", Kind.NUMBER, "funnel window (days)"),
+        UrlField("funnel-by", "breakdown", Kind.ONE, "funnel breakdown"),
+    ),
     exports={ids.FUNNEL_EXPORT: ids.FUNNEL_GRID},
 )

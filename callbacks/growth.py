@@ -9,6 +9,7 @@ import pandas as pd
 from dash import ALL, ClientsideFunction, Input, Output, no_update
 
 from callbacks.panel import Panel, by_property
+from callbacks.url_state import Kind, UrlField
 from layouts import charts, ids
 from layouts import growth as layout
 from layouts.components import NO_KPI, KpiTexts, empty_state, kpi_texts
@@ -128,6 +129,7 @@ PANEL = Panel(
     ),
     controls=by_property(value={"smooth": ids.GROWTH_SMOOTH}),
     parse=parse, compute=compute, render=render, failure=failure,
+    url_fields=(UrlField("smooth", "smooth", Kind.FLAG, "7-day average"),),
     exports={ids.GROWTH_EXPORT: ids.GROWTH_GRID},
     extra_callbacks=register_drawing_when_shown,
 )

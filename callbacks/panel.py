@@ -21,6 +21,7 @@ from dash.exceptions import PreventUpdate
 
 from callbacks import dash_request, diagnostics
 from callbacks.buttons import export_grid_on_click
+from callbacks.url_state import UrlField
 from callbacks.view_state import (
     FILTER_BAR,
     FILTER_BAR_STATE,
@@ -83,8 +84,8 @@ class Panel:
     # Whether a whole answer may be served from the response cache: true when it depends only
     # on the request and the data.
     cacheable: bool = True
-    # ViewState field (callbacks/url_state.py) -> control name: what a shared link carries.
-    url_fields: Mapping[str, str] = field(default_factory=dict)
+    # The controls a shared link carries (callbacks/url_state.py).
+    url_fields: tuple[UrlField, ...] = ()
     # "Download CSV" button id -> the grid it exports (AG Grid's own export).
     exports: Mapping[str, str] = field(default_factory=dict)
     # register(app) for the panel's small browser-side helpers (e.g. a default that follows

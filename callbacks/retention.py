@@ -9,6 +9,7 @@ import pandas as pd
 from dash import Input, Output, State, no_update
 
 from callbacks.panel import Panel, by_property
+from callbacks.url_state import Kind, UrlField
 from callbacks.view_state import chosen, parse_date
 from layouts import ids, retention_charts
 from layouts import retention as layout
@@ -151,7 +152,15 @@ PANEL = Panel(
     }),
     state=by_property(min_date_allowed={"first_day": ids.DATE_RANGE}),
     parse=parse, compute=compute, render=render, failure=failure,
-    url_fields={"retention_mode": "mode"},
+    url_fields=(
+        UrlField("mode", "mode", Kind.ONE, "retention mode"),
+        UrlField("show", "values", Kind.ONE, "retention values"),
+        UrlField("cohort-event", "start_event", Kind.ONE, "cohort event"),
+        UrlField("return-event", "return_event", Kind.ONE, "return event"),
+        UrlField("periods", "max_periods", Kind.NUMBER, "periods shown",
+                 default_by_grain={grain.value: n for grain, n in DEFAULT_PERIODS.items()}),
+        UrlField("overlay", "overlay", Kind.MANY, "overlay cohorts", options_later=True),
+    ),
     exports={ids.RETENTION_EXPORT: ids.RETENTION_GRID},
     extra_callbacks=register_period_default,
 )

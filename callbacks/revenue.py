@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 
 from callbacks.panel import Panel, by_property
+from callbacks.url_state import Kind, UrlField
 from layouts import ids, revenue_charts
 from layouts import revenue as layout
 from layouts.charts import empty_figure, value_colours
@@ -124,5 +125,9 @@ PANEL = Panel(
     controls=by_property(value={"breakdown": ids.REVENUE_BREAKDOWN,
                                 "overlay_previous": ids.REVENUE_OVERLAY_PREVIOUS}),
     parse=parse, compute=compute, render=render, failure=failure,
+    url_fields=(
+        UrlField("revenue-by", "breakdown", Kind.ONE, "revenue breakdown"),
+        UrlField("previous", "overlay_previous", Kind.FLAG, "previous-window overlay"),
+    ),
     exports={ids.REVENUE_EXPORT: ids.REVENUE_GRID},
 )

@@ -200,6 +200,20 @@ def period_xaxis(starts: list[str], grain: str) -> dict:
     return axis
 
 
+def day_xaxis(first, last) -> dict:
+    """The x axis of a daily series: past two weeks, ticks on Mondays as on the weekly charts
+    (Plotly's own fall on Sundays)."""
+    axis = {"type": "date", "hoverformat": HOVER_FORMAT["day"]}
+    first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    days = (last - first).days + 1
+    if days < 14:
+        return axis
+    monday = first + dt.timedelta(days=-first.weekday() % 7)
+    return axis | {"tick0": monday.isoformat(),
+                   "dtick": WEEK_MS * tick_step(math.ceil(days / 7), WEEK_STEPS),
+                   "tickformat": "%-d %b<br>%Y"}
+
+
 @dataclass(frozen=True)
 class PeriodAxis:
     """What the charts of one table of periods share: dates, which are complete, the x axis

@@ -126,7 +126,9 @@ def data_grid(
         id=grid_id,
         columnDefs=column_defs,
         rowData=[],
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 110},
+        # Headers wrap rather than being cut off on a phone.
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 110,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},
         columnSize="responsiveSizeToFit" if fit_columns else None,
         # Rows drawn in the same frame as the data arrives, not over the next few: a new
         # view settles at once instead of trickling in.

@@ -11,7 +11,10 @@ from queries.metrics import COUNT
 
 COLUMNS = [
     {"field": "panel", "headerName": "Panel"},
-    {"field": "label", "headerName": "Query"},
+    # The notes in this column are sentences: they wrap instead of being cut off.
+    {"field": "label", "headerName": "Query", "width": 420, "minWidth": 240, "wrapText": True,
+     "autoHeight": True, "cellStyle": {"lineHeight": "1.4", "wordBreak": "normal",
+                                       "paddingTop": "10px", "paddingBottom": "10px"}},
     {"field": "backend", "headerName": "Backend"},
     {"field": "rows", "headerName": "Rows", "valueFormatter": unit_formatter(COUNT)},
     {"field": "milliseconds", "headerName": "Milliseconds", "valueFormatter": grid_number(",.1f")},

@@ -7,6 +7,7 @@ import pandas as pd
 
 from layouts.charts import (
     base_layout,
+    day_xaxis,
     empty_figure,
     figure,
     iso_dates,
@@ -17,6 +18,7 @@ from layouts.charts import (
 from queries.metrics import EXPERIMENT, hover
 
 LIFT, CONVERSION = EXPERIMENT["lift_rel"], EXPERIMENT["conversion_rate"]
+INTERVAL_COLOUR = "#94a3b8"  # reads on a light and on a dark background
 
 
 def lift_figure(table: pd.DataFrame, control: str | None = None) -> dict:
@@ -35,7 +37,7 @@ def lift_figure(table: pd.DataFrame, control: str | None = None) -> dict:
             "type": "data", "symmetric": False,
             "array": plain(treatments["lift_rel_ci_high"] - treatments["lift_rel"]),
             "arrayminus": plain(treatments["lift_rel"] - treatments["lift_rel_ci_low"]),
-            "thickness": 3, "width": 8,
+            "thickness": 3, "width": 8, "color": INTERVAL_COLOUR,
         },
         # A point with its interval: one decimal reads at a glance, the grid has two.
         "hovertemplate": f"%{{y}}: {hover('x', LIFT.unit, decimals=1)}<extra></extra>",
@@ -43,7 +45,7 @@ def lift_figure(table: pd.DataFrame, control: str | None = None) -> dict:
     layout = base_layout(120 + 60 * len(treatments), "Relative lift vs control, 95% interval")
     layout |= {
         "shapes": [{"type": "line", "xref": "x", "x0": 0, "x1": 0, "yref": "y domain", "y0": 0,
-                    "y1": 1, "line": {"color": "#94a3b8", "dash": "dash"}}],
+                    "y1": 1, "line": {"color": INTERVAL_COLOUR, "dash": "dash"}}],
         "xaxis": {"tickformat": LIFT.unit.tick, "zeroline": False},
         # The first treatment on top, as in the grid.
         "yaxis": {"autorange": "reversed", "type": "category"},
@@ -70,6 +72,6 @@ def cumulative_figure(daily: pd.DataFrame, control: str) -> dict:
     # Variants' cumulative rates sit tenths of a point apart: hovers and ticks get a decimal
     # more than elsewhere.
     layout["yaxis"] = {"tickformat": CONVERSION.unit.d3, "rangemode": "tozero"}
-    layout["xaxis"] = {"hoverformat": "%a %-d %b %Y"}
+    layout["xaxis"] = day_xaxis(daily["day"].min(), daily["day"].max())
     layout["legend"] |= {"traceorder": "normal"}
     return figure(data, layout)

@@ -81,7 +81,8 @@ def quick_ranges(options: FilterOptions) -> html.Div:
              for days, _ in QUICK_RANGES}
     buttons = dbc.ButtonGroup(
         [
-            dbc.Button(label, id=ids.quick_range(days), size="sm", color="light",
+            dbc.Button(label, id=ids.quick_range(days), size="sm", color="secondary",
+                       outline=True,
                        title=f"last {days} days of data" if days else "all data")
             for days, label in QUICK_RANGES
         ],

@@ -9,6 +9,7 @@ from layouts.charts import (
     PeriodAxis,
     base_layout,
     clipped_autorange,
+    day_xaxis,
     empty_figure,
     figure,
     iso_dates,
@@ -16,6 +17,8 @@ from layouts.charts import (
     value_colours,
 )
 from queries.metrics import FUNNEL, REVENUE, hover, lower_first
+
+MAX_MARKED_DAYS = 62
 
 REVENUE_METRIC, ORDERS, AOV = REVENUE["revenue"], REVENUE["orders"], REVENUE["aov"]
 REVENUE_COLOUR = REVENUE_METRIC.colour
@@ -84,12 +87,14 @@ def window_figure(daily: pd.DataFrame, comparison, overlay_previous: bool) -> di
         "type": "scatter", "x": iso_dates(current["period_start"]),
         "y": plain(current["revenue"]),
         "name": f"{comparison.start:%d %b} – {comparison.end:%d %b %Y}",
-        "mode": "lines+markers", "line": {"color": REVENUE_COLOUR, "width": 2},
+        # Past two months of days, markers would only blot the line.
+        "mode": "lines+markers" if len(current) <= MAX_MARKED_DAYS else "lines",
+        "line": {"color": REVENUE_COLOUR, "width": 2},
         "hovertemplate": money,
     }]
-    title = "Daily revenue: selected window"
+    title, subtitle = "Daily revenue: selected window", None
     if overlay_previous and not comparison.previous_has_data:
-        title += f" (no data before {comparison.data_start:%-d %b %Y} to compare with)"
+        subtitle = f"No data before {comparison.data_start:%-d %b %Y} to compare with"
     elif overlay_previous:
         previous = daily[starts < pd.Timestamp(comparison.start)]
         shift = pd.Timestamp(comparison.start) - pd.Timestamp(comparison.previous_start)
@@ -103,7 +108,10 @@ def window_figure(daily: pd.DataFrame, comparison, overlay_previous: bool) -> di
         })
         title = "Daily revenue: selected window vs previous window"
     layout = base_layout(320, title)
-    layout["xaxis"] = {"hoverformat": "%a %-d %b %Y"}
+    if subtitle:  # on its own line, so a phone does not cut it off
+        layout["title"]["subtitle"] = {"text": subtitle, "font": {"size": 11}}
+        layout["margin"]["t"] = 60
+    layout["xaxis"] = day_xaxis(comparison.start, comparison.end)
     return figure(data, layout)
 
 

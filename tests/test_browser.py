@@ -67,10 +67,32 @@ def test_grain_toggle_and_date_range_update_cards_and_chart(page, demo_db):
 def test_start_after_end_shows_inline_message(page):
     page.fill("#date-range-end", "2025-02-01")
     page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search === '?end=2025-02-01'")
+    page.evaluate("""() => {  // every address the page writes from now on
+        window.writtenSearches = [];
+        const push = history.pushState.bind(history);
+        history.pushState = (state, title, url) => {
+            window.writtenSearches.push(new URL(url, location.href).search);
+            return push(state, title, url);
+        };
+    }""")
     page.fill("#date-range-start", "2025-03-01")
     page.keyboard.press("Enter")
     page.wait_for_selector("#filter-message .alert")
     assert "after the end date" in page.inner_text("#filter-message")
+    page.wait_for_selector("body.view-stale")
+    page.keyboard.press("Escape")
+    page.click("#grain-toggle label:has-text('Month')")
+    page.fill("#date-range-start", "2025-01-01")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => location.search === '?grain=month&start=2025-01-01&end=2025-02-01'")
+    # The range that could not be shown was never written, not even with the grain change.
+    assert page.evaluate("window.writtenSearches") == [
+        "?grain=month&start=2025-01-01&end=2025-02-01"]
+    page.fill("#date-range-start", "2025-03-01")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#filter-message .alert")
     assert page.locator("#growth-kpis .kpi-card").count() == 7  # the views stay as they were
     # The browser says what the server's check says (assets/filters.js mirrors it).
     with pytest.raises(ParameterError) as refused:

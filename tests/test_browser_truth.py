@@ -83,6 +83,15 @@ def test_no_sideways_scroll_on_a_phone_and_the_filters_fold(browser, server_url)
             wait_for_tab(page, tab)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{tab} is {width} px wide"
+            # Every tab is in sight (the tab strip would scroll, hiding the active one).
+            rights = page.evaluate("() => [...document.querySelectorAll('.nav-tabs .nav-link')]"
+                                   ".map(link => link.getBoundingClientRect().right)")
+            assert max(rights) <= 390, rights
+            # No table cell is cut off: the cells are wide enough for their values.
+            cut = page.evaluate("""() => [...document.querySelectorAll(
+                '.ag-cell-value, .ag-header-cell-text')].filter(text => text.offsetParent
+                && text.scrollWidth > text.clientWidth + 1).map(text => text.innerText)""")
+            assert cut == [], f"{tab}: {cut[:5]}"
         # The segment filters fold behind a button, and open with it.
         platform = page.locator("#segment-filter-platform, [id*='platform']").first
         assert not platform.is_visible()

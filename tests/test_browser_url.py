@@ -109,6 +109,53 @@ def test_a_copied_url_opens_the_same_view_and_back_steps_through_changes(
     assert page.evaluate("history.length") == entries
 
 
+EVERY_CONTROL = (  # every control of every panel away from its default, in the written order
+    "&grain=month&smooth=on&mode=unbounded&show=users&cohort-event=purchase"
+    "&return-event=session&periods=6&overlay=2025-03-01&overlay=2025-01-01"
+    "&revenue-by=platform&previous=off&step=session&step=purchase&funnel-window=3"
+    "&funnel-by=platform&experiment=pricing_page&conversion=add_to_cart&control=B"
+    "&experiment-window=14&planned-lift=2"
+)
+
+
+def tab_search(tab: str) -> str:
+    return f"?tab={tab}" + EVERY_CONTROL
+
+
+def curve_names(page) -> list[str]:
+    return page.evaluate("() => document.querySelector('#retention-curve .js-plotly-plot')"
+                         "?.data?.map(trace => trace.name) ?? []")
+
+
+def test_a_link_carries_every_control_and_is_written_back_unchanged(page, server_url):
+    page.goto(server_url.rstrip("/") + "/" + tab_search("retention"))
+    # The overlay's options arrive with the retention answer: the link's cohorts survive them.
+    page.wait_for_function(
+        "() => (document.querySelector('#retention-curve .js-plotly-plot')?.data?.length ?? 0)"
+        " === 3")
+    assert curve_names(page)[1:] == ["2025-03-01", "2025-01-01"]
+    assert page.inner_text("#retention-mode label.active") == "In period k or later"
+    assert page.inner_text("#retention-values label.active") == "Users"
+    assert page.input_value("#retention-max-periods") == "6"
+    assert "%" not in page.inner_text("#retention-heatmap-labels")  # users, not rates
+    # Each tab change rewrites the URL from the controls: every other value is still there.
+    page.click("a.nav-link:has-text('Revenue')")
+    wait_for_search(page, tab_search("revenue"))
+    assert page.input_value("#funnel-window-days") == "3"
+    assert "platform" in page.inner_text("#revenue-breakdown")
+    assert "platform" in page.inner_text("#funnel-breakdown")
+    page.click("a.nav-link:has-text('Experiments')")
+    wait_for_search(page, tab_search("experiments"))
+    page.wait_for_function(
+        "() => document.querySelector('#experiment-verdict')?.innerText.includes('than B')")
+    assert page.inner_text("#experiment-control") == "B"
+    assert page.input_value("#experiment-window-days") == "14"
+    # A change made in the page is written next to the others.
+    page.fill("#experiment-window-days", "7")
+    page.keyboard.press("Enter")
+    wait_for_search(page, tab_search("experiments").replace("window=14", "window=7"))
+
+
 def test_a_bad_link_shows_the_default_view_with_a_message(browser, server_url, demo_db):
     week, week_new = expected_kpis(demo_db, Grain.WEEK)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -116,20 +163,31 @@ def test_a_bad_link_shows_the_default_view_with_a_message(browser, server_url, d
     try:
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(server_url.rstrip("/") + "/?grain=fortnight&start=2025-02-30&filter=planet:mars")
+        page.goto(server_url.rstrip("/")
+                  + "/?grain=fortnight&start=2025-02-30&filter=planet:mars&periods=0")
         page.wait_for_selector("#url-message .alert")
         message = page.inner_text("#url-message")
         assert "'fortnight'" in message and "'2025-02-30'" in message and "'planet'" in message
+        assert "periods shown '0'" in message
         wait_for_kpi(page, f"Week of {week:%d %b %Y}")
-        assert f"{week_new:,}" in kpi_text(page, "new_users")
         assert page.inner_text("#grain-toggle label.active") == "Week"
+        assert f"{week_new:,}" in kpi_text(page, "new_users")
+        # A change in the page writes only what it shows; the message stays until the next link.
+        page.click("#grain-toggle label:has-text('Month')")
+        wait_for_search(page, "?grain=month")
+        assert "periods shown '0'" in page.inner_text("#url-message")
     finally:
         context.close()
     assert not errors, f"JavaScript errors: {errors}"
 
 
+CUT_OFF_TEXTS = """() => [...document.querySelectorAll(
+    '#diagnostics-grid .ag-cell-value, #diagnostics-grid .ag-header-cell-text')]
+    .filter(text => text.scrollWidth > text.clientWidth + 1).map(text => text.innerText)"""
+
+
 def grid_row(grid, label: str):
-    return grid.locator(f".ag-row:has([col-id='label']:text-is('{label}'))")
+    return grid.locator(f".ag-row:has([col-id='label'] .ag-cell-value:text-is('{label}'))")
 
 
 def test_diagnostics_list_the_queries_behind_the_view(page):
@@ -144,6 +202,12 @@ def test_diagnostics_list_the_queries_behind_the_view(page):
     # Nobody asked for daily growth before on this server: the query ran on DuckDB.
     assert cells == {"panel": "Growth", "backend": "duckdb", "cache": "miss"}
     assert grid_row(grid, "data_bounds").count() == 1
+    assert page.evaluate(CUT_OFF_TEXTS) == []
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the columns narrow
+    page.wait_for_function(
+        f"() => document.querySelector('#diagnostics-grid').offsetWidth < 390"
+        f" && ({CUT_OFF_TEXTS})().length === 0")
+    page.set_viewport_size({"width": 1400, "height": 1000})
     sql = page.locator("#diagnostics-sql details").filter(has_text="growth · cache").first
     assert not sql.locator("pre").first.is_visible()  # folded until opened
     sql.locator("summary").click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -334,6 +335,25 @@ def test_window_chart_lays_the_previous_window_over_the_same_days():
     assert "vs previous" not in alone["layout"]["title"]["text"]
     empty = checked(revenue_charts.window_figure(daily, None, overlay_previous=True))
     assert empty["layout"]["annotations"][0]["text"].startswith("Pick a date range")
+    # A window at the data's start: nothing to overlay, and the subtitle says why.
+    first = replace(comparison, data_start=dt.date(2025, 1, 4))
+    lonely = checked(revenue_charts.window_figure(daily, first, overlay_previous=True))
+    assert len(lonely["data"]) == 1 and lonely["data"][0]["mode"] == "lines+markers"
+    assert lonely["layout"]["title"]["subtitle"]["text"] == (
+        "No data before 4 Jan 2025 to compare with")
+
+
+def test_a_long_daily_window_is_drawn_without_markers_and_ticked_on_mondays():
+    days = pd.date_range("2025-01-01", "2025-06-30").date
+    daily = pd.DataFrame({"period_start": days, "revenue": [1.0] * len(days)})
+    comparison = WindowComparison(
+        start=days[0], end=days[-1], previous_start=dt.date(2024, 7, 5),
+        previous_end=dt.date(2024, 12, 31), revenue=181.0, previous_revenue=0.0, orders=1,
+        previous_orders=0, paying_users=1, previous_paying_users=0, data_end=days[-1],
+        data_start=days[0])
+    figure = checked(revenue_charts.window_figure(daily, comparison, overlay_previous=True))
+    assert figure["data"][0]["mode"] == "lines"  # 181 days
+    assert figure["layout"]["xaxis"]["tick0"] == "2025-01-06"  # the first Monday
 
 
 def test_funnel_and_its_breakdown_by_segment():
@@ -394,6 +414,16 @@ def test_cumulative_chart_has_a_line_per_variant_the_control_thicker():
     assert drawn["B"]["y"] == [0.2, 0.25]
     empty = checked(experiment_charts.cumulative_figure(daily.iloc[0:0], "control"))
     assert empty["layout"]["annotations"][0]["text"] == "No assignment dates to plot."
+
+
+def test_a_daily_series_past_two_weeks_has_its_ticks_on_mondays():
+    # 1 Jan 2025 is a Wednesday; 6 Jan the first Monday (checked on a calendar).
+    assert "tick0" not in charts.day_xaxis("2025-01-01", "2025-01-13")  # 13 days: Plotly's own
+    axis = charts.day_xaxis(pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-11"))
+    assert axis["tick0"] == "2025-01-06" and axis["dtick"] == 7 * 24 * 3600 * 1000  # 6 weeks
+    long = charts.day_xaxis("2025-01-01", "2025-06-30")  # 26 weeks, at most 7 ticks: 4 apart
+    assert long["dtick"] == 4 * 7 * 24 * 3600 * 1000 and long["hoverformat"] == "%a %-d %b %Y"
+    assert charts.day_xaxis("2025-01-06", "2025-01-31")["tick0"] == "2025-01-06"
 
 
 def test_the_validator_catches_a_misspelt_property():

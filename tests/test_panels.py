@@ -130,11 +130,13 @@ def test_every_panel_is_listed_in_the_diagnostics_of_its_tab(app):
         assert listed == {panel.label for panel in panels_of_tab(tab)}, tab
 
 
-def test_links_carry_only_controls_the_panels_have():
+def test_links_carry_every_control_of_every_panel():
     controls = url_controls(PANELS)
     for panel in PANELS:
-        for field, control in panel.url_fields.items():
-            assert controls[field] == panel.controls[control]
+        carried = {field.control for field in panel.url_fields}
+        assert carried == set(panel.controls), panel.name
+        for field in panel.url_fields:
+            assert controls[field.key] == panel.controls[field.control]
 
 
 # ---- user errors, shown as they are ----
