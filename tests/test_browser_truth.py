@@ -158,15 +158,17 @@ def test_the_page_has_a_language_one_heading_a_main_landmark_and_named_buttons(p
     assert style != ["none", "none"]
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("tab", TABS)
-def test_axe_finds_no_serious_violations(browser, server_url, tab):
+def test_axe_finds_no_serious_violations(browser, server_url, tab, scheme):
     if not AXE.exists():
         message = f"{AXE} is missing: run `npm install --prefix tests/.artifacts/axe axe-core`"
         if IN_CI:
             pytest.fail(message + " (.ci/run should have)")
         pytest.skip(message)
     # The page's CSP rightly refuses an injected script: the test's context lets axe in.
-    context, page = open_page(browser, f"{server_url}?tab={tab}", bypass_csp=True)
+    context, page = open_page(browser, f"{server_url}?tab={tab}", bypass_csp=True,
+                              color_scheme=scheme)
     try:
         wait_for_tab(page, tab)
         # assets/charts.js mends other components' markup once the page is quiet.
