@@ -23,10 +23,12 @@ from app.warm import rewarmed
 from queries.backends import Backend
 from queries.cache import CachedBackend
 from queries.errors import ParameterError, UserError
+from queries.experiment_metrics import DEFAULT_PRE_DAYS, MetricQuery, MetricView, metric_result
 from queries.experiments import ExperimentQuery, ExperimentView, experiment_result, parse_declared
 from queries.filters import SegmentFilter
 from queries.funnel import DEFAULT_STEPS, FunnelQuery, funnel_table
 from queries.growth import GrowthQuery
+from queries.metric_stats import DEFAULT_TUNING
 from queries.periods import Grain
 from queries.registry import QUERIES, QuerySpec, run_query
 from queries.retention import RetentionMode, RetentionQuery
@@ -140,7 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--experiment", required=True)
     ab.add_argument("--conversion-event", default="purchase")
     ab.add_argument("--control", help="the control variant (default: control, else A, else first)")
-    ab.add_argument("--window-days", type=float, help="count conversions within N days")
+    ab.add_argument("--window-days", type=float,
+                    help="count conversions (or the metric) within N days of assignment")
+    ab.add_argument("--metric", default="conversion",
+                    help="conversion (default), revenue_per_user, orders_per_user, aov, or"
+                         " sum:COLUMN for the per-user sum of a numeric event column")
+    ab.add_argument("--cuped", action="store_true",
+                    help="adjust by each user's same metric before assignment (CUPED)")
+    ab.add_argument("--pre-days", type=float, default=DEFAULT_PRE_DAYS,
+                    help=f"CUPED's pre-period in days (default {DEFAULT_PRE_DAYS})")
+    ab.add_argument("--sequential", action="store_true",
+                    help="always-valid intervals and p-values, safe to look at every day")
+    ab.add_argument("--tuning", type=float, default=DEFAULT_TUNING,
+                    help=f"the sequential test's tuning parameter (default {DEFAULT_TUNING})")
+    ab.add_argument("--breakdown", help="one block of variants per value of this column")
     add_view_options(ab)
 
     ask = commands.add_parser("ask", help="answer a question about the data in plain English")
@@ -311,7 +326,21 @@ def experiment_view(args, config: Config) -> ExperimentView:
     return ExperimentView(query, parse_declared(config.experiments).get(args.experiment))
 
 
-def experiment_export(backend: Backend, view: ExperimentView) -> pd.DataFrame:
+def ab_view(args, config: Config) -> ExperimentView | MetricView:
+    """The conversion table as it always was, unless a metric or a new flag asks for more."""
+    view = experiment_view(args, config)
+    plain = (args.metric == "conversion" and not args.cuped and not args.sequential
+             and args.breakdown is None and args.pre_days == DEFAULT_PRE_DAYS
+             and args.tuning == DEFAULT_TUNING)
+    if plain:
+        return view
+    return MetricView(MetricQuery(view.query, args.metric, args.cuped, args.pre_days,
+                                  args.sequential, args.tuning, args.breakdown), view.declared)
+
+
+def experiment_export(backend: Backend, view: ExperimentView | MetricView) -> pd.DataFrame:
+    if isinstance(view, MetricView):
+        return metric_result(backend, view).table
     return experiment_result(backend, view).table
 
 
@@ -321,7 +350,7 @@ EXPORTS = {
     "revenue": Export(QUERIES["revenue"], revenue_view, revenue_table),
     "revenue-window": Export(QUERIES["revenue_window"], window_view, window_export),
     "funnel": Export(QUERIES["funnel"], funnel_view, funnel_table),
-    "ab": Export(QUERIES["experiment"], experiment_view, experiment_export),
+    "ab": Export(QUERIES["experiment"], ab_view, experiment_export),
 }
 
 

@@ -122,6 +122,13 @@ PRICING_WINDOW_DAYS = 28
 PRICING_VARIANTS = ("control", "B", "C")
 PRICING_C_PURCHASE_FACTOR = 0.92
 PRICING_C_ORDER_VALUE_FACTOR = 1.12
+# Returning customers, each with a steady habit (how often they buy, how much), so their
+# revenue before assignment predicts their revenue after it and CUPED narrows the interval.
+# Free shipping raises order values; conversion stays as it was.
+FREE_SHIPPING_WINDOW_DAYS = 42
+FREE_SHIPPING_RETURNING_DAYS = 14  # first seen at least this long before assignment
+FREE_SHIPPING_ORDER_VALUE_FACTOR = 1.25
+HABIT_SIGMA, BASKET_SIGMA = 0.9, 0.5  # lognormal, mean one
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,7 @@ class _Treatment:
 
     purchase_factor: np.ndarray
     order_value_factor: np.ndarray
+    cart_factor: np.ndarray
 
 
 def _months_before(date: dt.date, months: int) -> dt.date:
@@ -370,17 +378,47 @@ def _assign_pricing_page(
     return _assignment_rows("pricing_page", users, user, variant, assigned_at)
 
 
+def _mean_one_lognormal(rng: np.random.Generator, sigma: float, size: int) -> np.ndarray:
+    return rng.lognormal(-sigma ** 2 / 2, sigma, size)
+
+
+def _assign_free_shipping(
+    rng: np.random.Generator, users: _Users, sessions: _Sessions, calendar: _Calendar,
+    treatment: _Treatment,
+) -> pa.Table:  # fmt: skip
+    since_us = calendar.end_cutoff_us - FREE_SHIPPING_WINDOW_DAYS * _US_PER_DAY
+    user, assigned_at = _first_session_since(sessions, since_us)
+    first_user, first_start = _first_session_since(sessions)
+    first_by_user = np.zeros(users.count, dtype=np.int64)
+    first_by_user[first_user] = first_start
+    returning = first_by_user[user] <= assigned_at - FREE_SHIPPING_RETURNING_DAYS * _US_PER_DAY
+    user, assigned_at = user[returning], assigned_at[returning]
+    habit, basket = np.ones(users.count), np.ones(users.count)
+    habit[user] = _mean_one_lognormal(rng, HABIT_SIGMA, len(user))
+    basket[user] = _mean_one_lognormal(rng, BASKET_SIGMA, len(user))
+    treatment.cart_factor[:] *= habit[sessions.user]
+    treatment.purchase_factor[:] *= habit[sessions.user]
+    treatment.order_value_factor[:] *= basket[sessions.user]
+    treated = rng.random(len(user)) < 0.5
+    exposed = _exposed_sessions(sessions, users.count, user[treated], assigned_at[treated])
+    treatment.order_value_factor[exposed] *= FREE_SHIPPING_ORDER_VALUE_FACTOR
+    variant = ["free_shipping" if is_treated else "control" for is_treated in treated]
+    return _assignment_rows("free_shipping", users, user, variant, assigned_at)
+
+
 def _assign_experiments(
     rng: np.random.Generator, users: _Users, sessions: _Sessions, calendar: _Calendar
 ) -> tuple[pa.Table, _Treatment]:
     treatment = _Treatment(
         purchase_factor=np.ones(len(sessions.user)),
         order_value_factor=np.ones(len(sessions.user)),
+        cart_factor=np.ones(len(sessions.user)),
     )
     tables = [
         _assign_checkout_button(rng, users, sessions, calendar, treatment),
         _assign_onboarding_flow(rng, users, sessions, calendar),
         _assign_pricing_page(rng, users, sessions, calendar, treatment),
+        _assign_free_shipping(rng, users, sessions, calendar, treatment),
     ]
     return pa.concat_tables(tables), treatment
 
@@ -411,7 +449,8 @@ def _draw_session_events(
     page_views = 1 + rng.poisson(EXTRA_PAGE_VIEWS_MEAN[platform])
     page_view_offsets, last_offset = _page_view_offsets(rng, page_views)
 
-    cart_probability = CART_RATE[platform] * users.purchase_propensity[sessions.user]
+    cart_probability = (CART_RATE[platform] * users.purchase_propensity[sessions.user]
+                        * treatment.cart_factor)
     carted = rng.random(n_sessions) < np.minimum(cart_probability, 0.9)
     buy_probability = np.minimum(PURCHASE_AFTER_CART_RATE * treatment.purchase_factor, 0.95)
     purchased = carted & (rng.random(n_sessions) < buy_probability)

@@ -16,6 +16,12 @@ _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 @dataclass(frozen=True)
 class Dialect:
     name: str = "duckdb"
+    float_type: str = "DOUBLE"
+    string_type: str = "VARCHAR"
+
+    def to_number(self, column_sql: str) -> str:
+        """A text column's value as a float; null where it is not a number."""
+        return f"try_cast({column_sql} AS DOUBLE)"
 
     def quote(self, identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
@@ -74,6 +80,11 @@ class BigQueryDialect(Dialect):
     Sunday, and day arithmetic gives Monday weeks on BigQuery and on its emulator alike."""
 
     name: str = "bigquery"
+    float_type: str = "FLOAT64"
+    string_type: str = "STRING"
+
+    def to_number(self, column_sql: str) -> str:
+        return f"SAFE_CAST({column_sql} AS FLOAT64)"
 
     def quote(self, identifier: str) -> str:
         # Identifiers come from allow-lists (schema.IDENTIFIER), so they hold no backticks.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from queries.experiment_metrics import MetricQuery, MetricView
 from queries.experiments import DeclaredExperiment, ExperimentQuery, ExperimentView
 from queries.filters import SegmentFilter
 from queries.funnel import FunnelQuery
@@ -74,6 +75,15 @@ EXAMPLES: dict[str, dict[str, object]] = {
             segment({"platform": ["ios"]}),
         )),
         "hashed": ExperimentView(ExperimentQuery("hashed_banner"), HASHED),
+    },
+    "experiment_metric": {
+        "default": MetricView(MetricQuery(ExperimentQuery("checkout_button"))),
+        "revenue_cuped_breakdown": MetricView(MetricQuery(
+            ExperimentQuery("pricing_page", start=D(2024, 2, 1), window_days=7,
+                            segment=segment({"platform": ["ios"]})),
+            "revenue_per_user", cuped=True, pre_days=14, breakdown="country")),
+        "column_sum_hashed": MetricView(
+            MetricQuery(ExperimentQuery("hashed_banner"), "sum:country"), HASHED),
     },
 }
 

@@ -66,6 +66,16 @@ DEMO_EXPORTS = {
     "ab_pricing_window": ["ab", "--experiment", "pricing_page", "--window-days", "7",
                           "--start", "2025-03-01", "--filter", "platform=ios"],
     "ab_hashed": ["ab", "--experiment", "hashed_banner", "--conversion-event", "add_to_cart"],
+    "ab_revenue_cuped": ["ab", "--experiment", "free_shipping", "--metric", "revenue_per_user",
+                         "--cuped"],
+    "ab_aov_breakdown_sequential": ["ab", "--experiment", "pricing_page", "--metric", "aov",
+                                    "--breakdown", "platform", "--sequential",
+                                    "--window-days", "7"],
+    "ab_orders_hashed_filtered": ["ab", "--experiment", "hashed_banner", "--metric",
+                                  "orders_per_user", "--filter", "platform=ios"],
+    "ab_column_sum": ["ab", "--experiment", "checkout_button", "--metric", "sum:country"],
+    "ab_conversion_sequential": ["ab", "--experiment", "checkout_button", "--sequential",
+                                 "--pre-days", "7"],
 }
 LOG_EXPORTS = {
     "growth_day": ["growth", "--grain", "day"],

@@ -113,6 +113,12 @@ def exports(folder) -> dict[str, subprocess.CompletedProcess]:
                              {"EXPERIMENTS": json.dumps(WEIGHTS)}],
         "unknown_experiment": ["export", "ab", "--db", db, "--experiment", "nosuch"],
         "unknown_control": [*base, "--control", "Z"],
+        "conversion_named": [*base, "--metric", "conversion"],
+        "conversion_sequential": [*base, "--sequential", "--tuning", "2000"],
+        "revenue": [*base, "--metric", "revenue_per_user"],
+        "revenue_cuped": [*base, "--metric", "revenue_per_user", "--cuped", "--pre-days", "1"],
+        "unknown_metric": [*base, "--metric", "ltv"],
+        "unknown_breakdown": [*base, "--metric", "aov", "--breakdown", "platform"],
     })
 
 
@@ -217,7 +223,53 @@ def test_declared_weights_change_the_srm_p_value_only(exports, folder):
         assert row == other
 
 
+METRIC_HEADER = ("variant,is_control,users,mean,std_dev,lift_abs,lift_rel,lift_rel_ci_low,"
+                 "lift_rel_ci_high,p_value,chance_to_beat_control,srm_p_value,variance_reduction")
+METRIC_TESTS = ("lift_abs", "lift_rel", "lift_rel_ci_low", "lift_rel_ci_high", "p_value",
+                "chance_to_beat_control")
+
+
+def metric_rows(text: str) -> dict[str, dict[str, str]]:
+    assert text.splitlines()[0] == METRIC_HEADER
+    return {row["variant"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_conversion_without_new_flags_is_unchanged(exports):
+    assert ok(exports["conversion_named"]) == ok(exports["defaults"])
+
+
+def test_revenue_per_user_rows(exports):
+    rows = metric_rows(ok(exports["revenue"]))
+    # Revenue after assignment: A a1 10, a2 0 (bought an hour before), a3 10, a4 0 -> mean 5,
+    # sample sd sqrt(100 / 3); B b1 10, b2 10, b3 0, b4 10 -> mean 7.5, sd sqrt(75 / 3) = 5.
+    assert [rows["A"]["users"], rows["B"]["users"]] == ["4", "4"]
+    assert number(rows["A"]["mean"]) == 5 and number(rows["B"]["mean"]) == 7.5
+    assert number(rows["A"]["std_dev"]) == pytest.approx((100 / 3) ** 0.5)
+    assert number(rows["B"]["std_dev"]) == pytest.approx(5)
+    assert number(rows["B"]["lift_abs"]) == pytest.approx(2.5)
+    assert number(rows["B"]["lift_rel"]) == pytest.approx(0.5)
+    assert all(rows["A"][column] == "" for column in METRIC_TESTS)
+    assert rows["A"]["variance_reduction"] == rows["B"]["variance_reduction"] == ""
+    assert number(rows["A"]["srm_p_value"]) == pytest.approx(1.0)
+
+
+def test_cuped_reports_its_variance_reduction_on_the_treatment_row(exports):
+    rows = metric_rows(ok(exports["revenue_cuped"]))
+    assert rows["A"]["variance_reduction"] == ""
+    assert 0 <= number(rows["B"]["variance_reduction"]) < 1
+    assert rows["B"]["mean"] == metric_rows(ok(exports["revenue"]))["B"]["mean"]  # unadjusted
+
+
+def test_a_sequential_conversion_test_uses_the_metric_table(exports):
+    rows = metric_rows(ok(exports["conversion_sequential"]))
+    # A converts 2 of 4, B 3 of 4 (DEFAULT above).
+    assert number(rows["A"]["mean"]) == 0.5 and number(rows["B"]["mean"]) == 0.75
+    assert number(rows["B"]["p_value"]) <= 1
+
+
 ERRORS = {
+    "unknown_metric": "unknown metric 'ltv': choose one of conversion, revenue_per_user",
+    "unknown_breakdown": "breakdown 'platform' is not an event column",
     "unknown_experiment": "experiment 'nosuch' has no users",
     "unknown_control": "control 'Z' is not a variant: choose one of A, B",
     "start_after_end": "start date 2024-02-01 is after end date 2024-01-31",

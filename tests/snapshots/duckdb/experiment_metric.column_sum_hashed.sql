@@ -1,0 +1,163 @@
+-- query: experiment_metric
+-- One experiment's metric per user, summed per variant, assignment day and breakdown value:
+-- what the mean, ratio and CUPED statistics need (queries/metric_stats.py), and nothing per
+-- user. A user's `value` is the metric after assignment (within the window if one is set),
+-- `denominator` their orders after assignment (the ratio's denominator), and `pre_value` the
+-- same metric in the $pre_seconds before assignment (CUPED's covariate). Users assigned to
+-- several variants are left out, as in experiment.sql, and counted on the 'excluded' row.
+with assignments as (
+    -- query: hashed_assignments
+-- Deterministic assignment for an experiment declared in configuration: every user active on
+-- or after $hash_start is assigned at their first event from then on, to the variant whose
+-- cumulative weight range holds the hash bucket of salt || user_id (md5, first 32 bits, in
+-- [0, 1)); the same on every backend.
+with first_seen as (
+    select
+        user_id,
+        min(event_time) as assigned_at
+    from events
+    where event_time >= $hash_start
+    group by user_id
+)
+
+select
+    $experiment as experiment,
+    user_id,
+    case
+        when (CAST('0x' || substr(md5($hash_salt || user_id), 1, 8) AS BIGINT) / 4294967296.0) < $bucket_below_0 then $variant_0
+        when (CAST('0x' || substr(md5($hash_salt || user_id), 1, 8) AS BIGINT) / 4294967296.0) < $bucket_below_1 then $variant_1
+        when (CAST('0x' || substr(md5($hash_salt || user_id), 1, 8) AS BIGINT) / 4294967296.0) < $bucket_below_2 then $variant_2
+        else $variant_2
+    end as variant,
+    assigned_at
+from first_seen
+
+),
+
+experiment_users as (
+    select
+        user_id,
+        min(variant) as variant,
+        count(distinct variant) as variants,
+        min(assigned_at) as assigned_at
+    from assignments
+    where experiment = $experiment
+    group by user_id
+),
+
+eligible as (
+    select
+        user_id,
+        variant,
+        assigned_at
+    from experiment_users
+    where
+        variants = 1
+        and (assigned_at is null or $start_time is null or assigned_at >= $start_time)
+        and (assigned_at is null or $end_time is null or assigned_at < $end_time)
+        and TRUE
+),
+
+user_events as (
+    select
+        eligible.user_id,
+        eligible.assigned_at is null or events.event_time >= eligible.assigned_at as is_after,
+        coalesce(try_cast(events."country" AS DOUBLE), 0) as value,
+        case when events.revenue is not null then 1 else 0 end as is_order
+    from eligible
+    inner join events as events on events.user_id = eligible.user_id
+    where
+        TRUE
+        and (eligible.assigned_at is null or events.event_time >= eligible.assigned_at + $pre_offset_seconds * INTERVAL 1 SECOND)
+        and (
+            $window_seconds is null
+            or eligible.assigned_at is null
+            or events.event_time <= eligible.assigned_at + $window_seconds * INTERVAL 1 SECOND
+        )
+),
+
+per_user as (
+    select
+        eligible.user_id,
+        eligible.variant,
+        cast(eligible.assigned_at as date) as day,
+        cast(coalesce(sum(case when user_events.is_after then user_events.value end), 0)
+            as DOUBLE) as value,
+        cast(coalesce(sum(case when user_events.is_after then user_events.is_order end), 0)
+            as DOUBLE) as denominator,
+        cast(coalesce(sum(case when not user_events.is_after then user_events.value end),
+            0) as DOUBLE) as pre_value
+    from eligible
+    left join user_events on user_events.user_id = eligible.user_id
+    group by eligible.user_id, eligible.variant, day
+),
+
+-- The breakdown: each user's value on their first event (where they came from, on what).
+breakdown as (
+    select
+        user_id,
+        segment
+    from (
+        select
+            events.user_id,
+            cast(null as VARCHAR) as segment,
+            row_number() over (
+                partition by events.user_id order by events.event_time
+            ) as position
+        from events as events
+        where FALSE and events.user_id in (select user_id from eligible)
+    ) as ranked
+    where position = 1
+)
+
+select
+    per_user.variant,
+    per_user.day,
+    'assigned' as kind,
+    breakdown.segment,
+    count(*) as users,
+    sum(per_user.value) as value_sum,
+    sum(per_user.value * per_user.value) as value_squares,
+    sum(per_user.denominator) as denominator_sum,
+    sum(per_user.denominator * per_user.denominator) as denominator_squares,
+    sum(per_user.value * per_user.denominator) as value_denominator_products,
+    sum(per_user.pre_value) as pre_sum,
+    sum(per_user.pre_value * per_user.pre_value) as pre_squares,
+    sum(per_user.value * per_user.pre_value) as value_pre_products
+from per_user
+left join breakdown on breakdown.user_id = per_user.user_id
+group by per_user.variant, per_user.day, breakdown.segment
+
+union all
+
+select
+    null as variant,
+    null as day,
+    'excluded' as kind,
+    cast(null as VARCHAR) as segment,
+    count(*) as users,
+    cast(0 as DOUBLE) as value_sum,
+    cast(0 as DOUBLE) as value_squares,
+    cast(0 as DOUBLE) as denominator_sum,
+    cast(0 as DOUBLE) as denominator_squares,
+    cast(0 as DOUBLE) as value_denominator_products,
+    cast(0 as DOUBLE) as pre_sum,
+    cast(0 as DOUBLE) as pre_squares,
+    cast(0 as DOUBLE) as value_pre_products
+from experiment_users
+where variants > 1
+
+-- parameters:
+--   bucket_below_0 = 0.25
+--   bucket_below_1 = 0.5
+--   bucket_below_2 = 1.0
+--   end_time = null
+--   experiment = "hashed_banner"
+--   hash_salt = "banner-2025"
+--   hash_start = 2024-02-01T00:00:00
+--   pre_offset_seconds = 0
+--   start_time = null
+--   variant_0 = "A"
+--   variant_1 = "B"
+--   variant_2 = "C"
+--   window_seconds = null
