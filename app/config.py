@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -61,6 +62,9 @@ class Config:
     # ISO 4217 code written before money values (CURRENCY); one per deployment.
     currency: str = "USD"
     stats_engine: str = "bayesian"
+    # The sequential test's tuning parameter (SEQUENTIAL_TUNING): the sample size at which its
+    # intervals are tightest, as gbstats' sequential_tuning_parameter.
+    sequential_tuning: float = 5000.0
 
     def __post_init__(self):
         # Derived folders follow the configured ones, so a Config for a database elsewhere (a
@@ -109,11 +113,25 @@ class Config:
             timestamps=read_timestamp_range(env),
             currency=read_currency(env, defaults.currency),
             stats_engine=read_choice(env, "STATS_ENGINE", STATS_ENGINES, defaults.stats_engine),
+            sequential_tuning=read_tuning(env, defaults.sequential_tuning),
         )
 
     def with_db(self, path: str | Path | None) -> Config:
         """The config with `--db` applied: it wins over DUCKDB_PATH."""
         return self if path is None else replace(self, duckdb_path=Path(path))
+
+
+def read_tuning(env, default: float) -> float:
+    text = env.get("SEQUENTIAL_TUNING")
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"SEQUENTIAL_TUNING must be a positive number, not {text!r}")
+    return value
 
 
 def read_bigquery(env) -> BigQuerySettings:

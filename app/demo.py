@@ -539,6 +539,16 @@ def _iter_batches(
         yield _generate_batch(seed, batch_index, first_user, count, users, calendar)
 
 
+def iter_demo_batches(
+    users: int = DEFAULT_USERS,
+    seed: int = DEFAULT_SEED,
+    end_date: dt.date | None = None,
+    batch_users: int = DEFAULT_BATCH_USERS,
+) -> Iterator[tuple[pa.RecordBatch, pa.Table]]:
+    """Yield (events, assignments) of `batch_users` users at a time."""
+    yield from _iter_batches(users, seed, end_date, batch_users)
+
+
 def iter_demo_event_batches(
     users: int = DEFAULT_USERS,
     seed: int = DEFAULT_SEED,

@@ -38,14 +38,14 @@ from queries.metric_stats import (
 )
 from queries.query_spec import Kind, QuerySpec, run_query
 
-# name -> (label, SQL of an event's value, how a user's values combine)
+ORDERS = "events.revenue is not null"  # an order is an event with revenue
+
+# name -> (label, SQL of an event's value, how a user's values combine, the events it reads)
 METRICS = {
-    "conversion": ("Conversion", "case when events.event_type = $conversion_event then 1 else 0"
-                                 " end", "max"),
-    "revenue_per_user": ("Revenue per user", "coalesce(events.revenue, 0)", "sum"),
-    "orders_per_user": ("Orders per user", "case when events.revenue is not null then 1 else 0"
-                                           " end", "sum"),
-    "aov": ("Average order value", "coalesce(events.revenue, 0)", "sum"),
+    "conversion": ("Conversion", "1", "max", "events.event_type = $conversion_event"),
+    "revenue_per_user": ("Revenue per user", "events.revenue", "sum", ORDERS),
+    "orders_per_user": ("Orders per user", "1", "sum", ORDERS),
+    "aov": ("Average order value", "events.revenue", "sum", ORDERS),
 }
 RATIO_METRICS = ("aov",)  # revenue over orders, per variant
 SUM_PREFIX = "sum:"  # "sum:quantity": the per-user sum of a numeric event column
@@ -114,13 +114,14 @@ def checked_column(backend: Backend, column: str | None, role: str) -> str | Non
     return column
 
 
-def metric_value_sql(backend: Backend, metric: str) -> tuple[str, str]:
+def metric_value_sql(backend: Backend, metric: str) -> tuple[str, str, str]:
+    """(an event's value, how a user's values combine, which events count) in SQL."""
     if metric.startswith(SUM_PREFIX):
         column = checked_column(backend, metric.removeprefix(SUM_PREFIX), "metric column")
         number = backend.dialect.to_number(f"events.{backend.dialect.quote(column)}")
-        return f"coalesce({number}, 0)", "sum"
-    _, value, per_user = METRICS[metric]
-    return value, per_user
+        return f"coalesce({number}, 0)", "sum", "TRUE"
+    _, value, per_user, events = METRICS[metric]
+    return value, per_user, events
 
 
 def experiment_metric_sql(backend: Backend, view: MetricView, bounds: None) -> tuple[str, dict]:
@@ -138,11 +139,12 @@ def experiment_metric_sql(backend: Backend, view: MetricView, bounds: None) -> t
         segment_users = (f"user_id in (select user_id from {backend.relation(schema.EVENTS)}"
                          f" where {segment_sql})")
     breakdown = checked_column(backend, query.breakdown, "breakdown")
-    value, per_user = metric_value_sql(backend, query.metric)
+    value, per_user, metric_events = metric_value_sql(backend, query.metric)
     sql = sql_files.render(
         "experiment_metric", assignments=assignments, events=backend.relation(schema.EVENTS),
         segment_users=segment_users, segment_filter=segment_sql, metric_value=value,
-        per_user=per_user, float_type=dialect.float_type, string_type=dialect.string_type,
+        per_user=per_user, metric_events=metric_events, float_type=dialect.float_type,
+        string_type=dialect.string_type,
         pre_start=dialect.add_seconds("eligible.assigned_at", "pre_offset_seconds"),
         window_end=dialect.add_seconds("eligible.assigned_at", "window_seconds"),
         breakdown_column=(f"events.{dialect.quote(breakdown)}" if breakdown
@@ -346,3 +348,39 @@ def with_metric(query: MetricQuery, metric: str) -> MetricQuery:
     applies."""
     return replace(query, metric=metric, cuped=query.cuped and metric not in RATIO_METRICS,
                    breakdown=None)
+
+
+def metric_verdict_lines(result: MetricResult, engine: str = "bayesian") -> list[str]:
+    """One sentence per treatment: "B: revenue per user 14.9% higher than control; 86% chance to
+    beat control" (Bayesian) or "...; p = 0.28" (frequentist). None while the sample ratio is
+    off."""
+    from queries.experiments import bayesian_evidence, format_p
+
+    if result.has_srm or "segment" in result.table:
+        return []
+    label = lower_first(metric_label(result.query.metric))
+    lines = []
+    for row in result.table[~result.table["is_control"]].itertuples(index=False):
+        if row.lift_rel is None or pd.isna(row.lift_rel):
+            lines.append(f"{row.variant}: no verdict, the {label} has no variance or its control"
+                         " mean is 0.")
+            continue
+        direction = "higher" if row.lift_rel >= 0 else "lower"
+        if engine == "bayesian":
+            evidence = bayesian_evidence(row.chance_to_beat_control)
+        else:
+            evidence = f"p = {format_p(row.p_value)}" + (
+                "" if row.p_value < result.query.alpha else " (not significant at 95%)")
+        lines.append(f"{row.variant}: {label} {abs(row.lift_rel):.1%} {direction} than"
+                     f" {result.control}; {evidence}")
+    return lines
+
+
+def lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def harmed(result: MetricResult) -> list[str]:
+    """Treatments whose metric is significantly worse than control: a guardrail they fail."""
+    rows = result.table[~result.table["is_control"] & result.table["lift_rel_ci_high"].notna()]
+    return [row.variant for row in rows.itertuples(index=False) if row.lift_rel_ci_high < 0]

@@ -202,3 +202,15 @@ def always_valid(lift: float, variance: float, n: int, alpha: float,
         2 * spread * math.log(math.sqrt(spread) / alpha) / (n * rho) ** 2)
     evalue = math.exp(rho ** 2 * (lift ** 2 * n / variance) / (2 * spread)) / math.sqrt(spread)
     return width, min(1 / evalue, 1.0)
+
+
+def users_per_variant(mean: float, variance: float, relative_effect: float, alpha: float = 0.05,
+                      power: float = 0.8) -> int | None:
+    """Users needed in each variant to detect a relative lift of a mean with a two-sided test,
+    both variants sharing the control's variance: n = 2 (z₁₋α/₂ + z_power)² σ² / (δ μ)²
+    (Kohavi, Tang and Xu, Trustworthy Online Controlled Experiments, ch. 17). None when the
+    mean or the effect is 0."""
+    if not mean or not relative_effect or variance <= 0:
+        return None
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return math.ceil(round(2 * z ** 2 * variance / (relative_effect * mean) ** 2, 6))

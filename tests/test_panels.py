@@ -188,3 +188,19 @@ def test_a_filter_bar_the_page_refuses_leaves_every_panel_as_it_was(app, dates):
 
 def panel_named(name: str):
     return next(panel for panel in PANELS if panel.name == name)
+
+
+def test_the_experiment_panel_tests_other_metrics_with_its_own_table(app, caplog):
+    client = app.server.test_client()
+    with caplog.at_level(logging.ERROR):
+        status, answer, _ = ask_panel(
+            client, app, panel_named("experiment"), experiment="checkout",
+            metric="revenue_per_user", cuped=True, pre_days=7, sequential=True,
+            breakdown="platform", guardrail="orders_per_user")
+    assert status == 200 and not [record for record in caplog.records if record.exc_info]
+    columns = [column["field"] for column in answer[ids.EXPERIMENT_GRID]["columnDefs"]]
+    assert columns[:2] == ["segment", "variant"] and "variance_reduction" in columns
+    assert "users so far" in str(answer[ids.EXPERIMENT_HEADER]["children"])
+    # One user per variant: no variance, so no verdict, and no traceback either.
+    assert UNEXPECTED not in str(answer[ids.EXPERIMENT_ALERTS]["children"])
+    assert "Guardrail" in str(answer[ids.EXPERIMENT_ALERTS]["children"])

@@ -32,7 +32,8 @@ DEFAULT_PANELS = {
     "return-event": None, "periods": 26, "overlay": (), "revenue-by": None, "previous": True,
     "step": ("page_view", "add_to_cart", "purchase"), "funnel-window": 7, "funnel-by": None,
     "experiment": "checkout_button", "conversion": "purchase", "control": None,
-    "experiment-window": None, "planned-lift": 5,
+    "experiment-window": None, "planned-lift": 5, "metric": "conversion", "cuped": False,
+    "pre-days": 14, "sequential": False, "experiment-by": None, "guardrail": None,
 }
 DEFAULTS = ViewState(tab="growth", grain="week", start="2024-06-01", end="2025-06-18",
                      panels=tuple(DEFAULT_PANELS.items()))
@@ -43,9 +44,12 @@ CHOICES = Choices(
     options={"mode": ("exact", "unbounded"), "show": ("rate", "users"), "cohort-event": EVENTS,
              "return-event": EVENTS, "revenue-by": tuple(SEGMENTS_OFFERED), "step": EVENTS,
              "funnel-by": tuple(SEGMENTS_OFFERED), "conversion": EVENTS,
-             "experiment": ("checkout_button", "pricing_page")},
+             "experiment": ("checkout_button", "pricing_page"),
+             "metric": ("conversion", "revenue_per_user", "aov"),
+             "guardrail": ("conversion", "revenue_per_user", "aov"),
+             "experiment-by": tuple(SEGMENTS_OFFERED)},
     bounds={"periods": (1, None), "funnel-window": (0.01, 366), "experiment-window": (0.01, None),
-            "planned-lift": (0.1, None)},
+            "planned-lift": (0.1, None), "pre-days": (1, 366)},
 )
 PLATFORM, SOURCE = ids.segment_filter("platform"), ids.segment_filter("utm_source")
 
@@ -82,6 +86,8 @@ def test_every_panel_control_is_written_and_read_back():
         revenue_by="platform", previous=False, step=("session", "purchase"),
         funnel_window=2.5, funnel_by="utm_source", experiment="pricing_page",
         conversion="add_to_cart", control="B", experiment_window=14, planned_lift=2,
+        metric="revenue_per_user", cuped=True, pre_days=7, sequential=True,
+        experiment_by="platform", guardrail="aov",
     )
     search = to_search(state, DEFAULTS, FIELDS)
     assert search == (
@@ -91,7 +97,8 @@ def test_every_panel_control_is_written_and_read_back():
         "&periods=8&overlay=2025-03-01&overlay=2025-02-01&revenue-by=platform&previous=off"
         "&step=session&step=purchase&funnel-window=2.5&funnel-by=utm_source"
         "&experiment=pricing_page&conversion=add_to_cart&control=B&experiment-window=14"
-        "&planned-lift=2"
+        "&planned-lift=2&metric=revenue_per_user&cuped=on&pre-days=7&sequential=on"
+        "&experiment-by=platform&guardrail=aov"
     )
     assert from_search(search, DEFAULTS, CHOICES) == (state, [])
 

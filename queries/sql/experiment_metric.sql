@@ -42,6 +42,8 @@ user_events as (
     inner join {events} as events on events.user_id = eligible.user_id
     where
         {segment_filter}
+        -- Only the events the metric reads: purchases for revenue, orders and AOV.
+        and {metric_events}
         and (eligible.assigned_at is null or events.event_time >= {pre_start})
         and (
             $window_seconds is null

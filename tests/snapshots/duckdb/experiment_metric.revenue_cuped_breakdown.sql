@@ -37,12 +37,14 @@ user_events as (
     select
         eligible.user_id,
         eligible.assigned_at is null or events.event_time >= eligible.assigned_at as is_after,
-        coalesce(events.revenue, 0) as value,
+        events.revenue as value,
         case when events.revenue is not null then 1 else 0 end as is_order
     from eligible
     inner join events as events on events.user_id = eligible.user_id
     where
         list_contains($filter_0, "platform")
+        -- Only the events the metric reads: purchases for revenue, orders and AOV.
+        and events.revenue is not null
         and (eligible.assigned_at is null or events.event_time >= eligible.assigned_at + $pre_offset_seconds * INTERVAL 1 SECOND)
         and (
             $window_seconds is null
