@@ -21,17 +21,20 @@ from app.config import Config
 from app.csv_export import write_csv
 from app.warm import rewarmed
 from queries.backends import Backend
+from queries.breakdown import growth_breakdown, retention_breakdown
 from queries.cache import CachedBackend
+from queries.engagement import STICKINESS_GRAINS, EngagementQuery, StickinessQuery
 from queries.errors import ParameterError, UserError
 from queries.experiment_metrics import DEFAULT_PRE_DAYS, MetricQuery, MetricView, metric_result
 from queries.experiments import ExperimentQuery, ExperimentView, experiment_result, parse_declared
 from queries.filters import SegmentFilter
 from queries.funnel import DEFAULT_STEPS, FunnelQuery, funnel_table
-from queries.growth import GrowthQuery
+from queries.growth import GrowthQuery, growth_table
+from queries.ltv import LtvQuery
 from queries.metric_stats import DEFAULT_TUNING
 from queries.periods import Grain
 from queries.registry import QUERIES, QuerySpec, run_query
-from queries.retention import RetentionMode, RetentionQuery
+from queries.retention import RetentionMode, RetentionQuery, retention_table
 from queries.revenue import RevenueQuery, WindowQuery, revenue_table, revenue_window, window_table
 
 
@@ -58,6 +61,13 @@ def step_list(text: str) -> tuple[str, ...]:
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, help="DuckDB file (default: $DUCKDB_PATH or data/)")
+
+
+def add_breakdown_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--breakdown", metavar="COLUMN",
+        help="one block per value of this segment column (the top values, the rest as other),"
+             " after a leading segment column")
 
 
 def add_view_options(parser: argparse.ArgumentParser) -> None:
@@ -111,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     tables = export.add_subparsers(dest="table", required=True)
     growth = tables.add_parser("growth", help="growth accounting per period")
     growth.add_argument("--grain", choices=[g.value for g in Grain], default="week")
+    add_breakdown_option(growth)
     add_view_options(growth)
 
     retention = tables.add_parser("retention", help="retention per cohort and period index")
@@ -118,11 +129,25 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--mode", choices=[m.value for m in RetentionMode], default="exact")
     retention.add_argument("--start-event", help="event type that puts a user in a cohort")
     retention.add_argument("--return-event", help="event type that counts as coming back")
+    add_breakdown_option(retention)
     add_view_options(retention)
 
     revenue = tables.add_parser("revenue", help="revenue, orders and AOV per period")
     revenue.add_argument("--grain", choices=[g.value for g in Grain], default="week")
     add_view_options(revenue)
+
+    stickiness = tables.add_parser(
+        "stickiness", help="per period, how many users were active on 1, 2, ... of its days")
+    stickiness.add_argument("--grain", choices=[g.value for g in STICKINESS_GRAINS],
+                            default="week")
+    add_view_options(stickiness)
+
+    engagement = tables.add_parser("engagement", help="DAU, WAU, MAU and their ratios per day")
+    add_view_options(engagement)
+
+    ltv = tables.add_parser("ltv", help="revenue per cohort and period index (the LTV curve)")
+    ltv.add_argument("--grain", choices=[g.value for g in Grain], default="month")
+    add_view_options(ltv)
 
     window = tables.add_parser(
         "revenue-window", help="revenue in a date range against the previous range of equal length"
@@ -283,6 +308,30 @@ def growth_view(args, config: Config) -> GrowthQuery:
     )
 
 
+@dataclass(frozen=True)
+class BrokenDown:
+    """A view and the column its export is broken down by."""
+
+    query: object
+    column: str
+
+
+def broken_down(view):
+    """`--breakdown COLUMN` wraps the view; without it the view is as it was."""
+    def with_breakdown(args, config: Config):
+        query = view(args, config)
+        return BrokenDown(query, args.breakdown) if args.breakdown else query
+    return with_breakdown
+
+
+def breakdown_export(plain, by_segment):
+    def export(backend: Backend, view) -> pd.DataFrame:
+        if isinstance(view, BrokenDown):
+            return by_segment(backend, view.query, view.column)
+        return plain(backend, view)
+    return export
+
+
 def retention_view(args, config: Config) -> RetentionQuery:
     return RetentionQuery(
         grain=Grain.parse(args.grain), start=args.start, end=args.end,
@@ -297,6 +346,20 @@ def revenue_view(args, config: Config) -> RevenueQuery:
         grain=Grain.parse(args.grain), start=args.start, end=args.end,
         segment=SegmentFilter.parse(args.filter),
     )
+
+
+def stickiness_view(args, config: Config) -> StickinessQuery:
+    return StickinessQuery(Grain.parse(args.grain), args.start, args.end,
+                           SegmentFilter.parse(args.filter))
+
+
+def engagement_view(args, config: Config) -> EngagementQuery:
+    return EngagementQuery(args.start, args.end, SegmentFilter.parse(args.filter))
+
+
+def ltv_view(args, config: Config) -> LtvQuery:
+    return LtvQuery(Grain.parse(args.grain), args.start, args.end,
+                    SegmentFilter.parse(args.filter))
 
 
 def window_view(args, config: Config) -> WindowQuery:
@@ -345,10 +408,15 @@ def experiment_export(backend: Backend, view: ExperimentView | MetricView) -> pd
 
 
 EXPORTS = {
-    "growth": Export(QUERIES["growth"], growth_view),
-    "retention": Export(QUERIES["retention"], retention_view),
+    "growth": Export(QUERIES["growth"], broken_down(growth_view),
+                     breakdown_export(growth_table, growth_breakdown)),
+    "retention": Export(QUERIES["retention"], broken_down(retention_view),
+                        breakdown_export(retention_table, retention_breakdown)),
     "revenue": Export(QUERIES["revenue"], revenue_view, revenue_table),
     "revenue-window": Export(QUERIES["revenue_window"], window_view, window_export),
+    "stickiness": Export(QUERIES["stickiness"], stickiness_view),
+    "engagement": Export(QUERIES["engagement"], engagement_view),
+    "ltv": Export(QUERIES["ltv"], ltv_view),
     "funnel": Export(QUERIES["funnel"], funnel_view, funnel_table),
     "ab": Export(QUERIES["experiment"], ab_view, experiment_export),
 }

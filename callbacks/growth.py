@@ -12,10 +12,15 @@ from callbacks.panel import Panel, by_property
 from callbacks.url_state import Kind, UrlField
 from layouts import charts, ids
 from layouts import growth as layout
+from layouts.charts import value_colours
 from layouts.components import NO_KPI, KpiTexts, empty_state, kpi_texts
+from queries.bounds import data_bounds
+from queries.breakdown import growth_breakdown
 from queries.growth import GrowthQuery, growth_table, latest_complete_kpis
-from queries.metrics import KPIS
+from queries.metrics import GROWTH, KPIS
+from queries.options import column_values
 from queries.periods import Grain
+from queries.view import previous_range, shifted_forward
 
 PERIOD_NOUN = {Grain.DAY: "Day", Grain.WEEK: "Week of", Grain.MONTH: "Month of"}
 NO_ACTIVITY = "No activity in this date range and segment. Widen the range or filters."
@@ -24,6 +29,10 @@ NO_ACTIVITY = "No activity in this date range and segment. Widen the range or fi
 @dataclass(frozen=True)
 class GrowthResult:
     table: pd.DataFrame
+    # The previous range's rows over the current periods (compare), and the breakdown.
+    previous: pd.DataFrame | None = None
+    by_segment: pd.DataFrame | None = None
+    colours: dict | None = None
 
 
 def period_label(grain: Grain, start) -> str:
@@ -47,14 +56,31 @@ def incomplete_note(table, grain: Grain):
 class GrowthRequest:
     query: GrowthQuery
     smooth: bool = False  # day grain: 7-day averages
+    compare: bool = False  # overlay the previous range of equal length
+    breakdown: str | None = None  # one line per value of this segment column
 
 
 def parse(view: GrowthQuery, controls, _context) -> GrowthRequest:
-    return GrowthRequest(view, bool(controls.get("smooth")))
+    return GrowthRequest(view, bool(controls.get("smooth")), bool(controls.get("compare")),
+                         controls.get("breakdown") or None)
+
+
+def previous_table(backend, query) -> pd.DataFrame | None:
+    previous = previous_range(query, data_bounds(backend))
+    if previous is None:
+        return None
+    view, periods = previous
+    return shifted_forward(growth_table(backend, view), periods, query.grain)
 
 
 def compute(context, request: GrowthRequest) -> GrowthResult:
-    return GrowthResult(growth_table(context.backend, request.query))
+    backend, query = context.backend, request.query
+    if not request.breakdown:
+        previous = previous_table(backend, query) if request.compare else None
+        return GrowthResult(growth_table(backend, query), previous)
+    return GrowthResult(growth_table(backend, query), None,
+                        growth_breakdown(backend, query, request.breakdown),
+                        value_colours(column_values(backend, request.breakdown)))
 
 
 def has_activity(table: pd.DataFrame) -> bool:
@@ -76,13 +102,31 @@ def render(result: GrowthResult, request: GrowthRequest) -> dict:
     return {
         "status": status,
         **kpi_outputs(kpis or [NO_KPI] * len(KPIS)),
-        "combined": charts.combined_figure(table, grain, smooth),
+        "combined": combined(result, request),
         "metric_charts": [figure for _, figure in charts.metric_figures(table, grain, smooth)],
         "metric_charts_shown": {},
         "grid_rows": grid_rows,
         "export": {"fileName": f"growth_{grain}.csv",
                    "processCellCallback": {"function": "neutraliseFormula(params)"}},
     }
+
+
+PREVIOUS_SERIES = (("new_users", "y", 1), ("resurrected_users", "y", 1),
+                   ("churned_users", "y", -1), ("quick_ratio", "y2", 1))
+
+
+def combined(result: GrowthResult, request: GrowthRequest) -> dict:
+    """The combined chart; with a breakdown, active users per segment value instead; with
+    compare, the previous range's series dashed over it."""
+    grain = request.query.grain.value
+    if result.by_segment is not None:
+        return charts.segment_lines_figure(result.by_segment, grain, GROWTH["active_users"],
+                                           request.breakdown, result.colours or {})
+    figure = charts.combined_figure(result.table, grain, request.smooth)
+    figure["data"] += charts.previous_lines(
+        result.table, result.previous,
+        [(GROWTH[column], axis, sign) for column, axis, sign in PREVIOUS_SERIES])
+    return figure
 
 
 def kpi_outputs(cards: list[KpiTexts]) -> dict:
@@ -113,7 +157,7 @@ def register_drawing_when_shown(app) -> None:
 
 PANEL = Panel(
     name="growth", label="Growth", title="Growth data", tab=ids.TAB_GROWTH,
-    layout=lambda _options: layout.panel(),
+    layout=lambda options: layout.panel(list(options.filters.segments)),
     status=ids.GROWTH_STATUS,
     outputs=by_property(
         # The KPI cards' parts, one list each in KPIS order.
@@ -127,9 +171,12 @@ PANEL = Panel(
         rowData={"grid_rows": ids.GROWTH_GRID},
         csvExportParams={"export": ids.GROWTH_GRID},
     ),
-    controls=by_property(value={"smooth": ids.GROWTH_SMOOTH}),
+    controls=by_property(value={"smooth": ids.GROWTH_SMOOTH, "compare": ids.GROWTH_COMPARE,
+                                "breakdown": ids.GROWTH_BREAKDOWN}),
     parse=parse, compute=compute, render=render, failure=failure,
-    url_fields=(UrlField("smooth", "smooth", Kind.FLAG, "7-day average"),),
+    url_fields=(UrlField("smooth", "smooth", Kind.FLAG, "7-day average"),
+                UrlField("compare", "compare", Kind.FLAG, "comparison with the previous period"),
+                UrlField("growth-by", "breakdown", Kind.ONE, "growth breakdown")),
     exports={ids.GROWTH_EXPORT: ids.GROWTH_GRID},
     extra_callbacks=register_drawing_when_shown,
 )

@@ -8,10 +8,12 @@ import logging
 from callbacks import (
     chat,
     diagnostics,
+    engagement,
     experiments,
     filters,
     funnel,
     growth,
+    ltv,
     retention,
     revenue,
     url_state,
@@ -27,8 +29,10 @@ log = logging.getLogger(__name__)
 
 PANELS: tuple[Panel, ...] = (
     growth.PANEL,
+    engagement.PANEL,
     retention.PANEL,
     revenue.PANEL,
+    ltv.PANEL,
     funnel.PANEL,
     experiments.PANEL,
 )

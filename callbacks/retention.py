@@ -13,9 +13,11 @@ from callbacks.url_state import Kind, UrlField
 from callbacks.view_state import chosen, parse_date
 from layouts import ids, retention_charts
 from layouts import retention as layout
-from layouts.charts import empty_figure
+from layouts.charts import empty_figure, value_colours
 from layouts.components import empty_state
 from layouts.retention_charts import HEATMAP_COHORTS
+from queries.breakdown import retention_breakdown
+from queries.options import column_values
 from queries.periods import Grain
 from queries.retention import RetentionMode, RetentionQuery, retention_table, weighted_average
 
@@ -31,6 +33,14 @@ class RetentionRequest:
     show_counts: bool
     max_periods: int
     overlay: list | None
+    breakdown: str | None = None
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    table: pd.DataFrame
+    by_segment: pd.DataFrame | None = None  # the breakdown's triangles, a segment column first
+    colours: dict | None = None
 
 
 def retention_query(view, mode, start_event, return_event, first_day) -> RetentionQuery:
@@ -57,11 +67,17 @@ def parse(view, controls, _context) -> RetentionRequest:
     )
     overlay = chosen(controls.get("overlay"), "cohorts to overlay", MAX_OVERLAY_COHORTS)
     return RetentionRequest(query, controls.get("values") == "users",
-                            periods_shown(controls.get("max_periods"), query.grain), overlay)
+                            periods_shown(controls.get("max_periods"), query.grain), overlay,
+                            controls.get("breakdown") or None)
 
 
-def compute(context, request: RetentionRequest) -> pd.DataFrame:
-    return retention_table(context.backend, request.query)
+def compute(context, request: RetentionRequest) -> RetentionResult:
+    backend, column = context.backend, request.breakdown
+    table = retention_table(backend, request.query)
+    if not column:
+        return RetentionResult(table)
+    return RetentionResult(table, retention_breakdown(backend, request.query, column),
+                           value_colours(column_values(backend, column)))
 
 
 def grid_rows(table, max_periods: int, show_counts: bool) -> list[dict]:
@@ -85,7 +101,18 @@ def heatmap_note(cohorts: int):
     )
 
 
-def render(table: pd.DataFrame, request: RetentionRequest) -> dict:
+def curve(result: RetentionResult, request: RetentionRequest, average) -> dict:
+    if result.by_segment is None:
+        return retention_charts.curve_figure(result.table, average, request.overlay,
+                                             request.max_periods)
+    averages = {value: weighted_average(rows.drop(columns="segment"))
+                for value, rows in result.by_segment.groupby("segment", sort=False)}
+    return retention_charts.segment_curves_figure(averages, request.max_periods,
+                                                  request.breakdown, result.colours or {})
+
+
+def render(result: RetentionResult, request: RetentionRequest) -> dict:
+    table = result.table
     if table.empty:
         return failure(empty_state(NO_COHORT), NO_COHORT)
     query, max_periods, show_counts = request.query, request.max_periods, request.show_counts
@@ -99,7 +126,7 @@ def render(table: pd.DataFrame, request: RetentionRequest) -> dict:
         "heatmap": heatmap,
         "heatmap_labels": retention_charts.heatmap_labels(labels),
         "heatmap_width": retention_charts.heatmap_width(shown + 1),
-        "curve": retention_charts.curve_figure(table, average, request.overlay, max_periods),
+        "curve": curve(result, request, average),
         "grid_columns": layout.grid_columns(list(range(shown + 1)), show_counts),
         "grid_rows": grid_rows(table, max_periods, show_counts),
         "overlay_options": [c.isoformat() for c in reversed(cohorts)],
@@ -134,7 +161,8 @@ def register_period_default(app) -> None:
 
 PANEL = Panel(
     name="retention", label="Retention", title="Retention", tab=ids.TAB_RETENTION,
-    layout=lambda options: layout.panel(options.filters.event_types),
+    layout=lambda options: layout.panel(options.filters.event_types,
+                                        list(options.filters.segments)),
     status=ids.RETENTION_STATUS,
     outputs=by_property(
         figure={"heatmap": ids.RETENTION_HEATMAP, "curve": ids.RETENTION_CURVE},
@@ -149,6 +177,7 @@ PANEL = Panel(
         "mode": ids.RETENTION_MODE, "values": ids.RETENTION_VALUES,
         "start_event": ids.RETENTION_START_EVENT, "return_event": ids.RETENTION_RETURN_EVENT,
         "max_periods": ids.RETENTION_MAX_PERIODS, "overlay": ids.RETENTION_OVERLAY,
+        "breakdown": ids.RETENTION_BREAKDOWN,
     }),
     state=by_property(min_date_allowed={"first_day": ids.DATE_RANGE}),
     parse=parse, compute=compute, render=render, failure=failure,
@@ -160,6 +189,7 @@ PANEL = Panel(
         UrlField("periods", "max_periods", Kind.NUMBER, "periods shown",
                  default_by_grain={grain.value: n for grain, n in DEFAULT_PERIODS.items()}),
         UrlField("overlay", "overlay", Kind.MANY, "overlay cohorts", options_later=True),
+        UrlField("retention-by", "breakdown", Kind.ONE, "retention breakdown"),
     ),
     exports={ids.RETENTION_EXPORT: ids.RETENTION_GRID},
     extra_callbacks=register_period_default,

@@ -11,9 +11,10 @@ from callbacks.panel import Panel, by_property
 from callbacks.url_state import Kind, UrlField
 from layouts import ids, revenue_charts
 from layouts import revenue as layout
-from layouts.charts import empty_figure, value_colours
+from layouts.charts import empty_figure, previous_lines, value_colours
 from layouts.components import empty_state
 from queries.bounds import data_bounds
+from queries.metrics import REVENUE
 from queries.options import column_values
 from queries.periods import Grain, first_incomplete_period, period_index, period_start
 from queries.revenue import (
@@ -23,6 +24,7 @@ from queries.revenue import (
     revenue_trend,
     revenue_window,
 )
+from queries.view import previous_range, shifted_forward
 
 NO_EVENTS = "No events in this date range and segment."
 
@@ -32,6 +34,7 @@ class RevenueRequest:
     query: RevenueQuery
     breakdown_column: str | None
     overlay_previous: bool
+    compare: bool = False  # the trend's previous range of equal length, dashed
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class RevenueResult:
     daily: pd.DataFrame | None = None
     breakdown: pd.DataFrame | None = None
     colours: dict | None = None  # per value of the breakdown column, the same on every chart
+    previous: pd.DataFrame | None = None  # the previous range's trend over the current periods
 
 
 def partial_window_notes(comparison: WindowComparison, grain: Grain) -> list[str]:
@@ -72,7 +76,8 @@ def status(notes: list[str]):
 
 def parse(view, controls, _context) -> RevenueRequest:
     return RevenueRequest(RevenueQuery(view.grain, view.start, view.end, view.segment),
-                          controls.get("breakdown"), bool(controls.get("overlay_previous")))
+                          controls.get("breakdown"), bool(controls.get("overlay_previous")),
+                          bool(controls.get("compare")))
 
 
 def compute(context, request: RevenueRequest) -> RevenueResult:
@@ -89,7 +94,11 @@ def compute(context, request: RevenueRequest) -> RevenueResult:
     if request.breakdown_column:
         breakdown = revenue_breakdown(backend, query, request.breakdown_column)
         colours = value_colours(column_values(backend, request.breakdown_column))
-    return RevenueResult(trend, comparison, daily, breakdown, colours)
+    previous = None
+    earlier = previous_range(query, bounds) if request.compare else None
+    if earlier is not None:
+        previous = shifted_forward(revenue_trend(backend, earlier[0]), earlier[1], query.grain)
+    return RevenueResult(trend, comparison, daily, breakdown, colours, previous)
 
 
 def render(result: RevenueResult, request: RevenueRequest) -> dict:
@@ -100,12 +109,23 @@ def render(result: RevenueResult, request: RevenueRequest) -> dict:
     return {
         "status": status(partial_window_notes(comparison, request.query.grain)),
         "kpis": layout.window_cards(comparison),
-        "trend": revenue_charts.trend_figure(trend, result.breakdown,
-                                             request.query.grain.value, result.colours),
+        "trend": trend_with_previous(result, request),
         "window_chart": revenue_charts.window_figure(result.daily, comparison,
                                                      request.overlay_previous),
         "grid_rows": grid.astype(object).where(grid.notna(), None).to_dict("records"),
     }
+
+
+def trend_with_previous(result: RevenueResult, request: RevenueRequest) -> dict:
+    figure = revenue_charts.trend_figure(result.trend, result.breakdown,
+                                         request.query.grain.value, result.colours)
+    figure["data"] += previous_lines(result.trend, result.previous, [
+        (REVENUE["revenue"], "y", 1), (REVENUE["orders"], "y2", 1), (REVENUE["aov"], "y3", 1)])
+    # The dashed lines share the rows' x axes.
+    for line, axis in zip(figure["data"][-3:] if result.previous is not None else [],
+                          ("x", "x2", "x3"), strict=False):
+        line["xaxis"] = axis
+    return figure
 
 
 def failure(status_line, message: str) -> dict:
@@ -123,11 +143,13 @@ PANEL = Panel(
         rowData={"grid_rows": ids.REVENUE_GRID},
     ),
     controls=by_property(value={"breakdown": ids.REVENUE_BREAKDOWN,
-                                "overlay_previous": ids.REVENUE_OVERLAY_PREVIOUS}),
+                                "overlay_previous": ids.REVENUE_OVERLAY_PREVIOUS,
+                                "compare": ids.REVENUE_COMPARE}),
     parse=parse, compute=compute, render=render, failure=failure,
     url_fields=(
         UrlField("revenue-by", "breakdown", Kind.ONE, "revenue breakdown"),
         UrlField("previous", "overlay_previous", Kind.FLAG, "previous-window overlay"),
+        UrlField("revenue-compare", "compare", Kind.FLAG, "comparison with the previous period"),
     ),
     exports={ids.REVENUE_EXPORT: ids.REVENUE_GRID},
 )

@@ -431,3 +431,49 @@ def metric_figures(table: pd.DataFrame, grain: str,
     periods = PeriodAxis.of(table, grain)
     smooth = smooth and grain == "day"
     return [(metric, metric_figure(table, metric, periods, smooth)) for metric in KPIS]
+
+
+PREVIOUS_COLOUR = "#94a3b8"
+
+
+def previous_lines(current: pd.DataFrame, previous: pd.DataFrame | None,
+                   series: list[tuple[Metric, str, float]]) -> list[dict]:
+    """Dashed lines of the previous range over the current periods (previous_start says which
+    period each value is from): one per (metric, y axis, sign) of `series`."""
+    if previous is None or previous.empty:
+        return []
+    aligned = current[["period_start"]].merge(previous, on="period_start", how="left")
+    x = iso_dates(aligned["period_start"])
+    starts = [None if pd.isna(day) else str(day)[:10] for day in aligned["previous_start"]]
+    lines = []
+    for metric, axis, sign in series:
+        values = [None if pd.isna(v) else sign * v for v in aligned[metric.column]]
+        lines.append({
+            "type": "scatter", "x": x, "y": values, "yaxis": axis,
+            "name": f"{metric.label}, previous range", "mode": "lines",
+            "line": {"color": metric.colour or PREVIOUS_COLOUR, "dash": "dash", "width": 1.5},
+            "opacity": 0.7, "legendgroup": "previous", "customdata": starts,
+            "hovertemplate": f"{hover('y', metric.unit)} (period of %{{customdata}})",
+        })
+    return lines
+
+
+def segment_lines_figure(table: pd.DataFrame, grain: str, metric: Metric, column: str,
+                         colours: dict[str, str]) -> dict:
+    """One line per segment value of a metric over the periods (a breakdown)."""
+    data = []
+    for value, rows in table.groupby("segment", sort=False):
+        periods = PeriodAxis.of(rows, grain)
+        data += periods.line({
+            "type": "scatter", "x": periods.x, "y": plain(rows[metric.column]),
+            "name": str(value), "mode": "lines+markers", "marker": {"size": 4},
+            "line": {"color": colours.get(str(value), OTHER_COLOUR), "width": 2},
+            "hovertemplate": f"{value}: {hover('y', metric.unit)}<extra></extra>",
+        })
+    first = table[table["segment"] == table["segment"].iloc[0]]
+    periods = PeriodAxis.of(first, grain)
+    layout = base_layout(440, f"{metric.label} by {column}") | {
+        "xaxis": periods.xaxis(), "yaxis": {"title": {"text": lower_first(metric.label)},
+                                            "rangemode": "tozero"},
+    }
+    return figure(data, periods.shade(layout))

@@ -19,15 +19,26 @@ GRID_COLUMNS = [
 ]
 
 
-def panel() -> html.Div:
+def chart_controls(segment_columns: list[str]) -> html.Div:
+    return html.Div([
+        dbc.Switch(id=ids.GROWTH_SMOOTH, value=False, className="small mb-0 smooth-switch",
+                   label="7-day average (at day grain)"),
+        dbc.Switch(id=ids.GROWTH_COMPARE, value=False, className="small mb-0",
+                   label="Compare with the previous period"),
+        html.Div(dcc.Dropdown(id=ids.GROWTH_BREAKDOWN, options=segment_columns,
+                              placeholder="Break down by …", className="small"),
+                 className="growth-breakdown", **{"aria-label": "Break down by"}),
+    ], className="d-flex flex-wrap gap-3 align-items-center chart-controls")
+
+
+def panel(segment_columns: list[str] | None = None) -> html.Div:
     return html.Div(
         [
             html.Div(id=ids.GROWTH_STATUS),
             dbc.Row([kpi_card(metric) for metric in KPIS], id=ids.GROWTH_KPIS,
                     className="g-3 mb-1"),
             dbc.Card(dbc.CardBody([
-                dbc.Switch(id=ids.GROWTH_SMOOTH, value=False, className="small mb-0 smooth-switch",
-                           label="7-day average (at day grain)"),
+                chart_controls(segment_columns or []),
                 chart(ids.GROWTH_COMBINED_CHART, 440),
             ]), className="mb-3"),
             drawn_when_shown(

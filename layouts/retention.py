@@ -51,7 +51,7 @@ def controls(event_types: list[str]) -> dbc.Row:
     )
 
 
-def panel(event_types: list[str]) -> html.Div:
+def panel(event_types: list[str], segment_columns: list[str] | None = None) -> html.Div:
     return html.Div(
         [
             controls(event_types),
@@ -59,9 +59,14 @@ def panel(event_types: list[str]) -> html.Div:
             dbc.Card(dbc.CardBody(heatmap_box()), className="mb-3"),
             dbc.Card(
                 dbc.CardBody([
-                    dbc.Row(control("Overlay cohorts", dcc.Dropdown(
-                        id=ids.RETENTION_OVERLAY, multi=True, placeholder="Pick cohorts to compare"
-                    ), 6)),
+                    dbc.Row([
+                        control("Overlay cohorts", dcc.Dropdown(
+                            id=ids.RETENTION_OVERLAY, multi=True,
+                            placeholder="Pick cohorts to compare"), 6),
+                        control("Break down the curve by", dcc.Dropdown(
+                            id=ids.RETENTION_BREAKDOWN, options=segment_columns or [],
+                            placeholder="No breakdown"), 3),
+                    ]),
                     chart(ids.RETENTION_CURVE, 360),
                 ]),
                 className="mb-3",

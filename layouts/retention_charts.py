@@ -174,3 +174,24 @@ def curve_figure(
         "hovermode": "x unified",
     }
     return figure(data, layout)
+
+
+def segment_curves_figure(averages: dict, max_periods: int, column: str,
+                          colours: dict[str, str]) -> dict:
+    """A breakdown's retention curves: each segment value's weighted average, its cohorts
+    and statuses computed within the segment."""
+    data = []
+    for value, average in averages.items():
+        shown = average[average["period_index"] <= max_periods]
+        data.append({
+            "type": "scatter", "x": plain(shown["period_index"]),
+            "y": plain(shown["retention_rate"]), "name": str(value), "mode": "lines+markers",
+            "line": {"color": colours.get(str(value), "#cbd5e1"), "width": 2},
+            "hovertemplate": f"{value}: " + CURVE_HOVER,
+        })
+    layout = base_layout(360, f"Retention curve by {column}") | {
+        "yaxis": {"tickformat": RATE.unit.tick, "range": [0, 1.02], "title": {"text": "retained"}},
+        "xaxis": {"title": {"text": "periods since first activity"}},
+        "hovermode": "x unified",
+    }
+    return figure(data, layout)

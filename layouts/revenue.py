@@ -83,6 +83,9 @@ def revenue_section(segment_columns: list[str]) -> html.Div:
             labelled("Previous window", dbc.Switch(
                 id=ids.REVENUE_OVERLAY_PREVIOUS, label="Overlay day by day", value=True),
                 xs=12, md=3),
+            labelled("Trend", dbc.Switch(
+                id=ids.REVENUE_COMPARE, label="Compare with the previous period", value=False),
+                xs=12, md=3),
         ],
         className="g-3 align-items-end mb-3",
     )

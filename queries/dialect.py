@@ -57,6 +57,10 @@ class Dialect:
     def seconds_between(self, earlier_sql: str, later_sql: str) -> str:
         return f"(epoch({later_sql}) - epoch({earlier_sql}))"
 
+    def days_between(self, earlier_sql: str, later_sql: str) -> str:
+        """Whole days from one DATE to a later one."""
+        return f"date_diff('day', {earlier_sql}, {later_sql})"
+
     def median_over(self, expression_sql: str, partition_sql: str) -> str:
         """The exact median of an expression over a window partition (nulls ignored)."""
         return f"quantile_cont({expression_sql}, 0.5) over (partition by {partition_sql})"
@@ -68,7 +72,8 @@ class Dialect:
 
     def integer_series(self, low_sql: str, high_sql: str, column: str) -> str:
         """A FROM item yielding one row per integer from low to high inclusive."""
-        return f"unnest(generate_series({low_sql}, {high_sql})) AS series({column})"
+        # Named after its column, so two series can share a FROM.
+        return f"unnest(generate_series({low_sql}, {high_sql})) AS {column}_series({column})"
 
 
 DUCKDB = Dialect()
@@ -118,6 +123,9 @@ class BigQueryDialect(Dialect):
 
     def seconds_between(self, earlier_sql: str, later_sql: str) -> str:
         return f"((UNIX_MICROS({later_sql}) - UNIX_MICROS({earlier_sql})) / 1000000)"
+
+    def days_between(self, earlier_sql: str, later_sql: str) -> str:
+        return f"DATE_DIFF({later_sql}, {earlier_sql}, DAY)"
 
     def median_over(self, expression_sql: str, partition_sql: str) -> str:
         # BigQuery has no exact median aggregate; PERCENTILE_CONT is exact but analytic only.

@@ -135,7 +135,7 @@ def experiment_metric_sql(backend: Backend, view: MetricView, bounds: None) -> t
         params = {}
     segment_sql, segment_params = experiment.segment.to_sql(dialect, filterable_columns(backend))
     segment_users = "TRUE"
-    if experiment.segment.conditions:
+    if experiment.segment.selects:
         segment_users = (f"user_id in (select user_id from {backend.relation(schema.EVENTS)}"
                          f" where {segment_sql})")
     breakdown = checked_column(backend, query.breakdown, "breakdown")

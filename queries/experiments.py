@@ -163,7 +163,7 @@ def experiment_sql(backend: Backend, view: ExperimentView, bounds: None) -> tupl
         params = {}
     segment_sql, segment_params = query.segment.to_sql(dialect, columns)
     segment_users = "TRUE"
-    if query.segment.conditions:
+    if query.segment.selects:
         segment_users = (
             f"user_id in (select user_id from {backend.relation(schema.EVENTS)}"
             f" where {segment_sql})"

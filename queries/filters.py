@@ -24,6 +24,8 @@ class SegmentFilter:
     """Within a column the values are alternatives (OR); across columns all must hold (AND)."""
 
     conditions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Values a column must not have (a breakdown's "other"); an empty value passes.
+    exclusions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Iterable[str]] | None) -> SegmentFilter:
@@ -45,12 +47,22 @@ class SegmentFilter:
             mapping.setdefault(column.strip(), []).append(value)
         return cls.from_mapping(mapping)
 
+    @property
+    def selects(self) -> bool:
+        """Whether it leaves any event out."""
+        return bool(self.conditions or self.exclusions)
+
     def as_dict(self) -> dict[str, list[str]]:
         return {column: list(values) for column, values in self.conditions}
 
+    def without_values(self, column: str, values: Iterable[str]) -> SegmentFilter:
+        """This filter, also refusing `values` of `column`."""
+        excluded = dict(self.exclusions) | {column: tuple(sorted({str(v) for v in values}))}
+        return SegmentFilter(self.conditions, tuple(sorted(excluded.items())))
+
     def validate(self, allowed_columns: Iterable[str]) -> None:
         allowed = set(allowed_columns)
-        for column, _ in self.conditions:
+        for column, _ in self.conditions + self.exclusions:
             if column not in allowed:
                 choices = ", ".join(sorted(allowed)) or "none"
                 raise FilterError(f"cannot filter on {column!r}: filterable columns are {choices}")
@@ -71,5 +83,10 @@ class SegmentFilter:
         for position, (column, values) in enumerate(self.conditions):
             parameter = f"{prefix}_{position}"
             clauses.append(dialect.in_list(dialect.quote(column), parameter))
+            params[parameter] = list(values)
+        for position, (column, values) in enumerate(self.exclusions):
+            parameter = f"{prefix}_not_{position}"
+            listed = dialect.in_list(dialect.quote(column), parameter)
+            clauses.append(f"NOT coalesce({listed}, FALSE)")
             params[parameter] = list(values)
         return (" AND ".join(clauses) or "TRUE"), params

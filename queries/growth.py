@@ -42,7 +42,7 @@ def filterable_columns(backend: Backend) -> list[str]:
 def user_periods_sql(backend: Backend, grain: Grain, segment: SegmentFilter) -> tuple[str, dict]:
     """The per-user period history; unfiltered views read the table materialised at load, and
     filtered ones select from the load-time activity table where there is one."""
-    if not segment.conditions and backend.materialised_user_periods:
+    if not segment.selects and backend.materialised_user_periods:
         table = schema.user_periods_table(grain)
         return f"select user_id, period, prev_period, next_period from {table}", {}
     condition, params = segment.to_sql(backend.dialect, filterable_columns(backend))

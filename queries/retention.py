@@ -59,7 +59,7 @@ class RetentionQuery(PeriodView):
 
     @property
     def uses_default_events(self) -> bool:
-        return not self.segment.conditions and not self.start_events and not self.return_events
+        return not self.segment.selects and not self.start_events and not self.return_events
 
 
 def cohort_range(query: RetentionQuery, bounds: DataBounds) -> tuple[int, int]:

@@ -98,7 +98,7 @@ def revenue_trend(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
 def active_user_periods_sql(backend: Backend, query: RevenueQuery) -> tuple[str, dict]:
     """One row per user x period with an event; unfiltered views read the table materialised
     at load instead of finding the distinct pairs among all events."""
-    if not query.segment.conditions and backend.materialised_user_periods:
+    if not query.segment.selects and backend.materialised_user_periods:
         return f"select user_id, period from {schema.user_periods_table(query.grain)}", {}
     return event_periods_sql(backend, "active_periods", query.grain, query.segment, "active")
 

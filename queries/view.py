@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from queries.bounds import DataBounds
 from queries.errors import check_date_range
 from queries.filters import SegmentFilter
-from queries.periods import Grain, first_incomplete_period, period_index
+from queries.periods import Grain, first_incomplete_period, period_index, period_start
 
 
 @dataclass(frozen=True)
@@ -34,3 +34,24 @@ def period_params(view: PeriodView, bounds: DataBounds) -> dict:
         "end_period": period_index(view.end or bounds.last_day, view.grain),
     }
 
+
+
+def previous_range(view: PeriodView, bounds: DataBounds) -> tuple[PeriodView, int] | None:
+    """The view over the periods just before its own, as many of them (PostHog's compare),
+    and how many periods that is; None when they fall before the data."""
+    grain = view.grain
+    first = period_index(view.start or bounds.first_day, grain)
+    last = period_index(min(view.end or bounds.last_day, bounds.last_day), grain)
+    periods = last - first + 1
+    end = period_start(first, grain) - dt.timedelta(days=1)
+    if periods < 1 or end < bounds.first_day:
+        return None
+    return replace(view, start=period_start(first - periods, grain), end=end), periods
+
+
+def shifted_forward(table, periods: int, grain: Grain):
+    """A table of earlier periods with each period_start moved `periods` later, to lie over
+    the periods it is compared with."""
+    moved = [period_start(period_index(day, grain) + periods, grain)
+             for day in table["period_start"]]
+    return table.assign(previous_start=table["period_start"], period_start=moved)

@@ -56,9 +56,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.demo import EVENT_SCHEMA, iter_demo_event_batches
 from app.storage import Source, load
 from queries.backends import DuckDBBackend
+from queries.engagement import (
+    EngagementQuery,
+    StickinessQuery,
+    engagement_table,
+    stickiness_table,
+)
 from queries.filters import SegmentFilter
 from queries.funnel import FunnelQuery, funnel_table
 from queries.growth import GrowthQuery, growth_table
+from queries.ltv import LtvQuery, ltv_table
 from queries.periods import Grain
 from queries.retention import RetentionMode, RetentionQuery, retention_table
 from queries.revenue import RevenueQuery, revenue_trend, revenue_window
@@ -95,6 +102,12 @@ CASES: dict[str, tuple[Callable[[Grain], object], str, float | None]] = {
     "revenue trend platform=ios": (
         lambda grain: RevenueQuery(grain, segment=IOS), "platform=ios", 1.5
     ),
+    # None: the query has no such grain. Engagement is daily (its WAU and MAU too).
+    "stickiness": (lambda grain: None if grain is Grain.DAY else StickinessQuery(grain),
+                   "all", 2.0),
+    "engagement (DAU/WAU/MAU)": (lambda grain: EngagementQuery() if grain is Grain.DAY
+                                 else None, "all", 2.0),
+    "revenue cohorts (LTV)": (lambda grain: LtvQuery(grain), "all", 2.0),
 }
 # Not per grain: timed once, against the week count.
 ONCE: dict[str, Callable[[DuckDBBackend, dt.date], object]] = {
@@ -106,7 +119,9 @@ ONCE: dict[str, Callable[[DuckDBBackend, dt.date], object]] = {
         backend, FunnelQuery(start=end - dt.timedelta(days=89), end=end)
     ),
 }
-TABLES = {GrowthQuery: growth_table, RetentionQuery: retention_table, RevenueQuery: revenue_trend}
+TABLES = {GrowthQuery: growth_table, RetentionQuery: retention_table, RevenueQuery: revenue_trend,
+          StickinessQuery: stickiness_table, EngagementQuery: engagement_table,
+          LtvQuery: ltv_table}
 EVENTS_FILE = "events.parquet"
 DB_FILE = "benchmark.duckdb"
 SMALL_DB_FILE = "small-demo.duckdb"
@@ -193,6 +208,8 @@ def benchmark_grain(backend: DuckDBBackend, grain: Grain, repeat: int) -> tuple[
     }
     for label, (make_query, _, _) in CASES.items():
         query = make_query(grain)
+        if query is None:
+            continue
         table_of = TABLES[type(query)]
         runs[label] = lambda query=query, table_of=table_of: table_of(backend, query)
     measured = interleaved_best(repeat, runs)
@@ -206,6 +223,8 @@ def benchmark_grain(backend: DuckDBBackend, grain: Grain, repeat: int) -> tuple[
     user_periods = counts["all"][1]
     timings = []
     for label, (_, reference_name, target) in CASES.items():
+        if label not in measured:
+            continue
         seconds, table = measured[label]
         reference = counts[reference_name][0]
         timing = Timing(grain.value, label, seconds, reference, target, reference_name)

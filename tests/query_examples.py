@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from queries.engagement import EngagementQuery, StickinessQuery
 from queries.experiment_metrics import MetricQuery, MetricView
 from queries.experiments import DeclaredExperiment, ExperimentQuery, ExperimentView
 from queries.filters import SegmentFilter
 from queries.funnel import FunnelQuery
 from queries.growth import GrowthQuery
+from queries.ltv import LtvQuery
 from queries.periods import Grain
 from queries.retention import RetentionMode, RetentionQuery
 from queries.revenue import BreakdownQuery, RevenueQuery, WindowQuery
@@ -75,6 +77,21 @@ EXAMPLES: dict[str, dict[str, object]] = {
             segment({"platform": ["ios"]}),
         )),
         "hashed": ExperimentView(ExperimentQuery("hashed_banner"), HASHED),
+    },
+    "stickiness": {
+        "default": StickinessQuery(),
+        "month_filtered": StickinessQuery(Grain.MONTH, D(2024, 1, 15), D(2024, 3, 10),
+                                          segment({"platform": ["web"]})),
+    },
+    "engagement": {
+        "default": EngagementQuery(),
+        "filtered": EngagementQuery(D(2024, 2, 1), D(2024, 2, 29),
+                                    segment({"event_type": ["purchase"]})),
+    },
+    "ltv": {
+        "default": LtvQuery(Grain.MONTH),
+        "week_filtered": LtvQuery(Grain.WEEK, D(2024, 1, 1), segment=segment(
+            {"country": ["US"]})),
     },
     "experiment_metric": {
         "default": MetricView(MetricQuery(ExperimentQuery("checkout_button"))),

@@ -28,8 +28,10 @@ from tests.dash_requests import MATCHES, SEGMENTS, call
 
 FIELDS = url_fields(PANELS)
 DEFAULT_PANELS = {
-    "smooth": False, "mode": "exact", "show": "rate", "cohort-event": None,
-    "return-event": None, "periods": 26, "overlay": (), "revenue-by": None, "previous": True,
+    "smooth": False, "compare": False, "growth-by": None, "mode": "exact", "show": "rate",
+    "cohort-event": None,
+    "return-event": None, "periods": 26, "overlay": (), "retention-by": None,
+    "revenue-by": None, "previous": True, "revenue-compare": False,
     "step": ("page_view", "add_to_cart", "purchase"), "funnel-window": 7, "funnel-by": None,
     "experiment": "checkout_button", "conversion": "purchase", "control": None,
     "experiment-window": None, "planned-lift": 5, "metric": "conversion", "cuped": False,
@@ -47,7 +49,8 @@ CHOICES = Choices(
              "experiment": ("checkout_button", "pricing_page"),
              "metric": ("conversion", "revenue_per_user", "aov"),
              "guardrail": ("conversion", "revenue_per_user", "aov"),
-             "experiment-by": tuple(SEGMENTS_OFFERED)},
+             "experiment-by": tuple(SEGMENTS_OFFERED), "growth-by": tuple(SEGMENTS_OFFERED),
+             "retention-by": tuple(SEGMENTS_OFFERED)},
     bounds={"periods": (1, None), "funnel-window": (0.01, 366), "experiment-window": (0.01, None),
             "planned-lift": (0.1, None), "pre-days": (1, 366)},
 )
@@ -81,7 +84,8 @@ def test_every_panel_control_is_written_and_read_back():
         tab="experiments", grain="day", start="2025-02-03", end=None,
         activity=("purchase", "session"),
         filters=(("platform", ("android",)), ("utm_source", ("news & letters",))),
-        smooth=True, mode="unbounded", show="users", cohort_event="purchase",
+        smooth=True, compare=True, growth_by="utm_source", retention_by="platform",
+        revenue_compare=True, mode="unbounded", show="users", cohort_event="purchase",
         return_event="session", periods=8, overlay=("2025-03-01", "2025-02-01"),
         revenue_by="platform", previous=False, step=("session", "purchase"),
         funnel_window=2.5, funnel_by="utm_source", experiment="pricing_page",
@@ -93,8 +97,10 @@ def test_every_panel_control_is_written_and_read_back():
     assert search == (
         "?tab=experiments&grain=day&start=2025-02-03&end=&event=purchase&event=session"
         "&filter=platform:android&filter=utm_source:news+%26+letters"
-        "&smooth=on&mode=unbounded&show=users&cohort-event=purchase&return-event=session"
-        "&periods=8&overlay=2025-03-01&overlay=2025-02-01&revenue-by=platform&previous=off"
+        "&smooth=on&compare=on&growth-by=utm_source&mode=unbounded&show=users"
+        "&cohort-event=purchase&return-event=session&periods=8&overlay=2025-03-01"
+        "&overlay=2025-02-01&retention-by=platform&revenue-by=platform&previous=off"
+        "&revenue-compare=on"
         "&step=session&step=purchase&funnel-window=2.5&funnel-by=utm_source"
         "&experiment=pricing_page&conversion=add_to_cart&control=B&experiment-window=14"
         "&planned-lift=2&metric=revenue_per_user&cuped=on&pre-days=7&sequential=on"

@@ -66,7 +66,7 @@ cells as (
         cohorts.cohort,
         cohorts.cohort_size,
         period_index
-    from cohorts, unnest(generate_series(0, $last_period - cohorts.cohort)) AS series(period_index)
+    from cohorts, unnest(generate_series(0, $last_period - cohorts.cohort)) AS period_index_series(period_index)
 ),
 
 counted as (

@@ -46,7 +46,7 @@ bounds as (
 
 calendar as (
     select period
-    from bounds, unnest(generate_series(bounds.first_period, $last_period)) AS series(period)
+    from bounds, unnest(generate_series(bounds.first_period, $last_period)) AS period_series(period)
 )
 
 select

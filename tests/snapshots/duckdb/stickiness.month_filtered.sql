@@ -1,0 +1,63 @@
+-- query: stickiness
+-- Stickiness: per period (week or month) from $start_period to $end_period, how many users
+-- were active on 1, 2, ... of its days, up to the period's length. Every period and every
+-- count of days has its row, empty ones included.
+with user_days as (
+    select distinct
+        user_id,
+        period as day
+    from activity_day
+    where list_contains($filter_0, "platform")
+),
+
+per_user as (
+    select
+        (year(DATE '1970-01-01' + CAST(day AS INTEGER)) * 12 + month(DATE '1970-01-01' + CAST(day AS INTEGER)) - 1) as period,
+        user_id,
+        count(*) as days_active
+    from user_days
+    group by 1, user_id
+),
+
+counts as (
+    select
+        period,
+        days_active,
+        count(*) as users
+    from per_user
+    where period between $start_period and $end_period
+    group by period, days_active
+),
+
+active as (
+    select
+        period,
+        sum(users) as active_users
+    from counts
+    group by period
+),
+
+cells as (
+    select
+        period,
+        days_active
+    from unnest(generate_series($start_period, $end_period)) AS period_series(period), unnest(generate_series(1, 31)) AS days_active_series(days_active)
+    where days_active <= date_diff('day', make_date(CAST(floor(period / 12) AS INTEGER), period % 12 + 1, 1), make_date(CAST(floor((period + 1) / 12) AS INTEGER), (period + 1) % 12 + 1, 1))
+)
+
+select
+    make_date(CAST(floor(cells.period / 12) AS INTEGER), cells.period % 12 + 1, 1) as period_start,
+    cells.days_active,
+    coalesce(counts.users, 0) as users,
+    coalesce(counts.users, 0) / active.active_users as share,
+    cells.period < $first_incomplete_period as is_complete
+from cells
+left join counts on counts.period = cells.period and counts.days_active = cells.days_active
+left join active on active.period = cells.period
+order by cells.period, cells.days_active
+
+-- parameters:
+--   end_period = 24290
+--   filter_0 = ["web"]
+--   first_incomplete_period = 24290
+--   start_period = 24288
