@@ -17,6 +17,21 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return { view: view };
     },
 
+    // As request, for a panel below the fold: the input before the active tab is whether the
+    // panel is on screen, and nothing is asked while it is not.
+    requestWhenShown: function () {
+      var values = Array.prototype.slice.call(arguments);
+      var last = values.pop();
+      var activeTab = values.pop();
+      var shown = values.pop();
+      var tab = window.dash_clientside.callback_context.outputs_list.id.tab;
+      var view = JSON.stringify(values);
+      if (!shown || activeTab !== tab || (last && last.view === view)) {
+        return window.dash_clientside.no_update;
+      }
+      return { view: view };
+    },
+
     // Inputs: a view's figures, whether their charts are on screen. Draws the figures while
     // the charts are shown and only once per view (Dash hands over the same object).
     drawWhenShown: function (figures, shown) {

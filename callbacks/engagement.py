@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from callbacks.panel import Panel, by_property, notice
+from callbacks.panel import Panel, by_property, draw_when_shown, notice
 from layouts import engagement as layout
 from layouts import ids
 from layouts.charts import empty_figure
@@ -54,15 +54,16 @@ def render(result: EngagementResult, request: EngagementRequest) -> dict:
     return {
         "status": notice("A day has one day: stickiness is shown per week.")
         if request.day_grain else None,
-        "ratios": layout.ratios_figure(result.engagement, result.data_start),
-        "stickiness": layout.stickiness_figure(table, grain),
-        "grid_rows": table.astype(object).where(table.notna(), None).to_dict("records"),
+        # The charts and the table sit below the fold: drawn while on screen.
+        "figures": [layout.ratios_figure(result.engagement, result.data_start),
+                    layout.stickiness_figure(table, grain),
+                    table.astype(object).where(table.notna(), None).to_dict("records")],
     }
 
 
 def failure(status, message: str) -> dict:
     figure = empty_figure(message)
-    return {"status": status, "ratios": figure, "stickiness": figure, "grid_rows": []}
+    return {"status": status, "figures": [figure, figure, []]}
 
 
 PANEL = Panel(
@@ -70,9 +71,14 @@ PANEL = Panel(
     layout=lambda _options: layout.section(),
     status=ids.ENGAGEMENT_STATUS,
     outputs=by_property(
-        figure={"ratios": ids.ENGAGEMENT_RATIOS_CHART, "stickiness": ids.STICKINESS_CHART},
-        rowData={"grid_rows": ids.STICKINESS_GRID},
+        # Below the fold: the charts and the table are drawn while on screen.
+        data={"figures": ids.ENGAGEMENT_FIGURES},
     ),
     parse=parse, compute=compute, render=render, failure=failure,
+    shown_store=ids.ENGAGEMENT_SHOWN,
     exports={ids.STICKINESS_EXPORT: ids.STICKINESS_GRID},
+    extra_callbacks=draw_when_shown(
+        ids.ENGAGEMENT_FIGURES, ids.ENGAGEMENT_SHOWN,
+        [(ids.ENGAGEMENT_RATIOS_CHART, "figure"), (ids.STICKINESS_CHART, "figure"),
+         (ids.STICKINESS_GRID, "rowData")]),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callbacks.panel import Panel, by_property
+from callbacks.panel import Panel, by_property, draw_when_shown
 from layouts import ids
 from layouts import ltv as layout
 from layouts.charts import empty_figure
@@ -24,15 +24,14 @@ def render(table, _query: LtvQuery) -> dict:
         " (complete cohorts).")
     return {
         "status": status,
-        "heatmap": layout.heatmap_figure(table),
-        "curve": layout.curve_figure(table),
-        "grid_rows": table.astype(object).where(table.notna(), None).to_dict("records"),
+        "figures": [layout.heatmap_figure(table), layout.curve_figure(table),
+                    table.astype(object).where(table.notna(), None).to_dict("records")],
     }
 
 
 def failure(status, message: str) -> dict:
     figure = empty_figure(message, height=480)
-    return {"status": status, "heatmap": figure, "curve": figure, "grid_rows": []}
+    return {"status": status, "figures": [figure, figure, []]}
 
 
 PANEL = Panel(
@@ -40,9 +39,13 @@ PANEL = Panel(
     layout=lambda _options: layout.section(),
     status=ids.LTV_STATUS,
     outputs=by_property(
-        figure={"heatmap": ids.LTV_HEATMAP, "curve": ids.LTV_CURVE},
-        rowData={"grid_rows": ids.LTV_GRID},
+        # Below the fold: the charts and the table are drawn while on screen.
+        data={"figures": ids.LTV_FIGURES},
     ),
     parse=parse, compute=compute, render=render, failure=failure,
+    shown_store=ids.LTV_SHOWN,
     exports={ids.LTV_EXPORT: ids.LTV_GRID},
+    extra_callbacks=draw_when_shown(
+        ids.LTV_FIGURES, ids.LTV_SHOWN,
+        [(ids.LTV_HEATMAP, "figure"), (ids.LTV_CURVE, "figure"), (ids.LTV_GRID, "rowData")]),
 )

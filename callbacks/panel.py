@@ -88,6 +88,9 @@ class Panel:
     url_fields: tuple[UrlField, ...] = ()
     # "Download CSV" button id -> the grid it exports (AG Grid's own export).
     exports: Mapping[str, str] = field(default_factory=dict)
+    # A panel below the fold: the store (layouts/growth.py drawn_when_shown) that says whether
+    # it is on screen; it asks the server only while it is.
+    shown_store: str | None = None
     # register(app) for the panel's small browser-side helpers (e.g. a default that follows
     # the grain); they draw nothing from the backend.
     extra_callbacks: Callable[[Any], None] | None = None
@@ -147,10 +150,12 @@ def register_panel(app, panel: Panel, context: PanelContext) -> None:
     # In the browser (assets/panels.js): the panel's request store is set only while its tab
     # is open and its view differs from the one it drew last. All as Inputs: a clientside
     # function gets its Inputs' values before its States'.
+    shown = [Input(panel.shown_store, "data")] if panel.shown_store else []
     app.clientside_callback(
-        ClientsideFunction("panels", "request"),
+        ClientsideFunction("panels", "requestWhenShown" if shown else "request"),
         Output(panel.request_id, "data"),
         *[Input(*dependency) for dependency in watched.values()],
+        *shown,
         Input(ids.VIEW_TABS, "active_tab"),
         State(panel.request_id, "data"),
     )
@@ -177,3 +182,16 @@ def register_panel(app, panel: Panel, context: PanelContext) -> None:
         export_grid_on_click(app, button, grid)
     if panel.extra_callbacks is not None:
         panel.extra_callbacks(app)
+
+
+def draw_when_shown(figures_store: str, shown_store: str, targets: list[Dependency]):
+    """extra_callbacks for a panel whose charts (and table) sit below the fold: their values go
+    to a store, in `targets` order, and reach them only while on screen (assets/panels.js)."""
+    def register(app) -> None:
+        app.clientside_callback(
+            ClientsideFunction("panels", "drawWhenShown"),
+            [Output(*target) for target in targets],
+            Input(figures_store, "data"),
+            Input(shown_store, "data"),
+        )
+    return register

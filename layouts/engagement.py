@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import html
+from dash import dcc, html
 
 from layouts import ids
 from layouts.charts import (
@@ -20,6 +20,7 @@ from layouts.charts import (
     plain,
 )
 from layouts.components import data_grid, grid_number, unit_formatter
+from layouts.growth import drawn_when_shown
 from layouts.revenue import grid_card
 from queries.metrics import COUNT, RATE, hover
 
@@ -39,12 +40,15 @@ def section() -> html.Div:
     return html.Div([
         html.H2("Engagement", className="h5 mt-2"),
         html.Div(id=ids.ENGAGEMENT_STATUS),
-        dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody(chart(ids.ENGAGEMENT_RATIOS_CHART, 320))), md=7),
-            dbc.Col(dbc.Card(dbc.CardBody(chart(ids.STICKINESS_CHART, 320))), md=5),
-        ], className="g-3 mb-3"),
-        grid_card("Stickiness table", data_grid(ids.STICKINESS_GRID, STICKINESS_COLUMNS,
-                                                "stickiness.csv"), ids.STICKINESS_EXPORT),
+        drawn_when_shown(html.Div([
+            dbc.Row([
+                dbc.Col(dbc.Card(dbc.CardBody(chart(ids.ENGAGEMENT_RATIOS_CHART, 320))), md=7),
+                dbc.Col(dbc.Card(dbc.CardBody(chart(ids.STICKINESS_CHART, 320))), md=5),
+            ], className="g-3 mb-3"),
+            grid_card("Stickiness table", data_grid(ids.STICKINESS_GRID, STICKINESS_COLUMNS,
+                                                    "stickiness.csv"), ids.STICKINESS_EXPORT),
+        ]), ids.ENGAGEMENT_SHOWN),
+        dcc.Store(id=ids.ENGAGEMENT_FIGURES),
     ], className="mb-4")
 
 
@@ -57,7 +61,9 @@ def ratios_figure(engagement: pd.DataFrame, data_start=None) -> dict:
     if engagement.empty:
         return empty_figure("No activity in this date range and segment.")
     days = iso_dates(engagement["day"])
-    data = [{"type": "scatter", "x": days, "y": plain(engagement[column]), "name": label,
+    # Four decimals are a hundredth of a point: more would only weigh on every answer.
+    data = [{"type": "scatter", "x": days, "y": plain(engagement[column].round(4)),
+             "name": label,
              "mode": "lines", "line": {"color": PALETTE[index], "width": 2},
              "hovertemplate": hover("y", RATE, decimals=1)}
             for index, (column, label) in enumerate(RATIOS)]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import html
+from dash import dcc, html
 
 from layouts import ids
 from layouts.charts import PALETTE, base_layout, chart, empty_figure, figure, plain
 from layouts.components import data_grid, grid_number, unit_formatter
+from layouts.growth import drawn_when_shown
 from layouts.retention_charts import HEATMAP_COLOURS
 from layouts.revenue import grid_card
 from queries.metrics import COUNT, MONEY, hover
@@ -35,12 +36,15 @@ def section() -> html.Div:
     return html.Div([
         html.H2("Revenue cohorts (LTV)", className="h5 mt-2"),
         html.Div(id=ids.LTV_STATUS),
-        dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody(chart(ids.LTV_HEATMAP, 480))), md=7),
-            dbc.Col(dbc.Card(dbc.CardBody(chart(ids.LTV_CURVE, 480))), md=5),
-        ], className="g-3 mb-3"),
-        grid_card("Revenue cohorts table", data_grid(ids.LTV_GRID, LTV_COLUMNS, "ltv.csv"),
-                  ids.LTV_EXPORT),
+        drawn_when_shown(html.Div([
+            dbc.Row([
+                dbc.Col(dbc.Card(dbc.CardBody(chart(ids.LTV_HEATMAP, 480))), md=7),
+                dbc.Col(dbc.Card(dbc.CardBody(chart(ids.LTV_CURVE, 480))), md=5),
+            ], className="g-3 mb-3"),
+            grid_card("Revenue cohorts table", data_grid(ids.LTV_GRID, LTV_COLUMNS, "ltv.csv"),
+                      ids.LTV_EXPORT),
+        ]), ids.LTV_SHOWN),
+        dcc.Store(id=ids.LTV_FIGURES),
     ], className="mb-4")
 
 

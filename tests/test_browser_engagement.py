@@ -23,7 +23,7 @@ def test_dau_over_mau_of_the_last_day(page, demo_db):
     page.evaluate("document.querySelector('#engagement-ratios-chart').scrollIntoView()")
     page.wait_for_function(f"() => document.querySelector('{RATIOS}')?.data?.length === 3")
     drawn = page.evaluate(f"document.querySelector('{RATIOS}').data[0].y.at(-1)")
-    assert drawn == pytest.approx(dau / mau)
+    assert drawn == pytest.approx(dau / mau, abs=5e-5)  # drawn to four decimals
     page.wait_for_function(
         "() => document.querySelector('#stickiness-chart .js-plotly-plot')?.data?.length === 2")
 
