@@ -40,6 +40,7 @@ from queries.experiments import (
 )
 from queries.filters import ACTIVITY_COLUMN
 from queries.metric_stats import users_per_variant
+from queries.metrics import lower_first
 
 
 @dataclass(frozen=True)
@@ -194,18 +195,15 @@ def guardrail_alerts(outcome: ExperimentOutcome) -> list:
     label = metric_label(outcome.guardrail.query.metric)
     worse = harmed(outcome.guardrail)
     if not worse:
-        return [html.Div(f"Guardrail: {lower(label)} is not significantly worse in any"
+        return [html.Div(f"Guardrail: {lower_first(label)} is not significantly worse in any"
                          " treatment.", className="small text-muted mb-2 guardrail-ok")]
     rows = outcome.guardrail.table.set_index("variant").loc[worse]
     details = "; ".join(
         f"{variant} {row.lift_rel:+.1%} ({row.lift_rel_ci_low:+.1%} to {row.lift_rel_ci_high:+.1%})"
         for variant, row in rows.iterrows())
-    return [dbc.Alert([html.Strong(f"Guardrail failed: {lower(label)} is significantly worse. "),
-                       details], color="danger", className="py-2 guardrail-failed")]
-
-
-def lower(text: str) -> str:
-    return text[:1].lower() + text[1:]
+    headline = f"Guardrail failed: {lower_first(label)} is significantly worse. "
+    return [dbc.Alert([html.Strong(headline), details], color="danger",
+                      className="py-2 guardrail-failed")]
 
 
 def metric_verdict(metric, engine: str):
@@ -281,7 +279,7 @@ def metric_stat(metric, sums):
 
 def metric_power(metric, planned_effect) -> tuple[str, str]:
     mde = relative_mde(metric)
-    label = lower(metric_label(metric.query.metric))
+    label = lower_first(metric_label(metric.query.metric))
     power = ("The minimum detectable effect needs a control mean above 0 and some variance."
              if mde is None else
              f"With {int(metric.totals['users'].min()):,} users in the smallest variant, the"
@@ -322,7 +320,7 @@ def render(outcome: ExperimentOutcome, request: ExperimentRequest) -> dict:
         "status": status,
         "header": header(metric, request.planned_effect, outcome.data_end),
         "lift_over_time": experiment_charts.lift_over_time_figure(
-            metric.over_time, metric.control, lower(label), metric.query.sequential),
+            metric.over_time, metric.control, lower_first(label), metric.query.sequential),
         "control_options": variant_order(metric.totals.index, metric.control),
     }
     if result is not None:

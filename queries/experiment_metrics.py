@@ -36,6 +36,7 @@ from queries.metric_stats import (
     relative_lift_test,
     variance_reduction,
 )
+from queries.metrics import lower_first
 from queries.query_spec import Kind, QuerySpec, run_query
 
 ORDERS = "events.revenue is not null"  # an order is an event with revenue
@@ -374,10 +375,6 @@ def metric_verdict_lines(result: MetricResult, engine: str = "bayesian") -> list
         lines.append(f"{row.variant}: {label} {abs(row.lift_rel):.1%} {direction} than"
                      f" {result.control}; {evidence}")
     return lines
-
-
-def lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def harmed(result: MetricResult) -> list[str]:
