@@ -25,9 +25,8 @@ from queries.experiments import (
     DeclaredExperiment,
     ExperimentQuery,
     choose_control,
-    hashed_assignments_sql,
+    eligible_users_sql,
 )
-from queries.growth import filterable_columns
 from queries.metric_stats import (
     DEFAULT_TUNING,
     Adjusted,
@@ -128,22 +127,12 @@ def metric_value_sql(backend: Backend, metric: str) -> tuple[str, str, str]:
 def experiment_metric_sql(backend: Backend, view: MetricView, bounds: None) -> tuple[str, dict]:
     query, dialect = view.query, backend.dialect
     experiment = query.experiment
-    if view.declared and view.declared.is_hashed:
-        assignments, params = hashed_assignments_sql(backend, view.declared)
-    else:
-        assignments = ("select experiment, user_id, variant, assigned_at"
-                       f" from {backend.relation(schema.ASSIGNMENTS)}")
-        params = {}
-    segment_sql, segment_params = experiment.segment.to_sql(dialect, filterable_columns(backend))
-    segment_users = "TRUE"
-    if experiment.segment.selects:
-        segment_users = (f"user_id in (select user_id from {backend.relation(schema.EVENTS)}"
-                         f" where {segment_sql})")
+    eligible, segment_sql, params = eligible_users_sql(backend, experiment, view.declared)
     breakdown = checked_column(backend, query.breakdown, "breakdown")
     value, per_user, metric_events = metric_value_sql(backend, query.metric)
     sql = sql_files.render(
-        "experiment_metric", assignments=assignments, events=backend.relation(schema.EVENTS),
-        segment_users=segment_users, segment_filter=segment_sql, metric_value=value,
+        "experiment_metric", eligible_users=eligible, events=backend.relation(schema.EVENTS),
+        segment_filter=segment_sql, metric_value=value,
         per_user=per_user, metric_events=metric_events, float_type=dialect.float_type,
         string_type=dialect.string_type,
         pre_start=dialect.add_seconds("eligible.assigned_at", "pre_offset_seconds"),
@@ -152,12 +141,7 @@ def experiment_metric_sql(backend: Backend, view: MetricView, bounds: None) -> t
                           else f"cast(null as {dialect.string_type})"),
         breakdown_needed="TRUE" if breakdown else "FALSE",
     )
-    params |= segment_params | {
-        "experiment": experiment.experiment,
-        "start_time": dt.datetime.combine(experiment.start, dt.time()) if experiment.start
-        else None,
-        "end_time": (dt.datetime.combine(experiment.end + dt.timedelta(days=1), dt.time())
-                     if experiment.end else None),
+    params |= {
         "window_seconds": round(experiment.window_days * 86400) if experiment.window_days
         else None,
         # Events before assignment are read only for CUPED's covariate.
@@ -177,7 +161,7 @@ EXPERIMENT_METRIC_SPEC = QuerySpec(
         "pre_offset_seconds", "filter_*", "hash_salt", "hash_start", "variant_*",
         "bucket_below_*",
     ),
-    includes=("hashed_assignments",),
+    includes=("experiment_eligible", "hashed_assignments"),
 )
 
 

@@ -150,9 +150,10 @@ def hashed_assignments_sql(backend: Backend, declared: DeclaredExperiment) -> tu
     return sql, params | {"hash_salt": declared.salt, "hash_start": start}
 
 
-def experiment_sql(backend: Backend, view: ExperimentView, bounds: None) -> tuple[str, dict]:
-    query, declared, dialect = view.query, view.declared, backend.dialect
-    columns = filterable_columns(backend)
+def eligible_users_sql(backend: Backend, query: ExperimentQuery,
+                       declared: DeclaredExperiment | None) -> tuple[str, str, dict]:
+    """The CTEs of the experiment's eligible users (experiment_eligible.sql), the segment's
+    condition on events, and their parameters: what every experiment query starts from."""
     if declared and declared.is_hashed:
         assignments, params = hashed_assignments_sql(backend, declared)
     else:
@@ -161,28 +162,37 @@ def experiment_sql(backend: Backend, view: ExperimentView, bounds: None) -> tupl
             f" from {backend.relation(schema.ASSIGNMENTS)}"
         )
         params = {}
-    segment_sql, segment_params = query.segment.to_sql(dialect, columns)
+    segment_sql, segment_params = query.segment.to_sql(backend.dialect,
+                                                       filterable_columns(backend))
     segment_users = "TRUE"
     if query.segment.selects:
         segment_users = (
             f"user_id in (select user_id from {backend.relation(schema.EVENTS)}"
             f" where {segment_sql})"
         )
-    sql = sql_files.render(
-        "experiment",
-        assignments=assignments,
-        events=backend.relation(schema.EVENTS),
-        segment_users=segment_users,
-        segment_filter=segment_sql,
-        window_end=dialect.add_seconds("eligible.assigned_at", "window_seconds"),
-    )
-    params |= segment_params | {
+    sql = sql_files.template("experiment_eligible").format(
+        assignments=assignments, segment_users=segment_users).rstrip()
+    return sql, segment_sql, params | segment_params | {
         "experiment": query.experiment,
-        "conversion_event": query.conversion_event,
         "start_time": dt.datetime.combine(query.start, dt.time()) if query.start else None,
         "end_time": (
             dt.datetime.combine(query.end + dt.timedelta(days=1), dt.time()) if query.end else None
         ),
+    }
+
+
+def experiment_sql(backend: Backend, view: ExperimentView, bounds: None) -> tuple[str, dict]:
+    query, dialect = view.query, backend.dialect
+    eligible, segment_sql, params = eligible_users_sql(backend, query, view.declared)
+    sql = sql_files.render(
+        "experiment",
+        eligible_users=eligible,
+        events=backend.relation(schema.EVENTS),
+        segment_filter=segment_sql,
+        window_end=dialect.add_seconds("eligible.assigned_at", "window_seconds"),
+    )
+    params |= {
+        "conversion_event": query.conversion_event,
         "window_seconds": round(query.window_days * 86400) if query.window_days else None,
     }
     return dialect.bind_parameters(sql), params
@@ -195,7 +205,7 @@ EXPERIMENT_SPEC = QuerySpec(
         "experiment", "conversion_event", "start_time", "end_time", "window_seconds",
         "filter_*", "hash_salt", "hash_start", "variant_*", "bucket_below_*",
     ),
-    includes=("hashed_assignments",),
+    includes=("experiment_eligible", "hashed_assignments"),
 )
 
 

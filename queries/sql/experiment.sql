@@ -2,33 +2,8 @@
 -- 'assigned' (users by the day they were assigned), 'converted' (users by the day of their
 -- first conversion at or after assignment) or 'excluded' (users assigned to several variants,
 -- left out of every count; variant and day are null on that row).
-with assignments as (
-    {assignments}
-),
-
-experiment_users as (
-    select
-        user_id,
-        min(variant) as variant,
-        count(distinct variant) as variants,
-        min(assigned_at) as assigned_at
-    from assignments
-    where experiment = $experiment
-    group by user_id
-),
-
-eligible as (
-    select
-        user_id,
-        variant,
-        assigned_at
-    from experiment_users
-    where
-        variants = 1
-        and (assigned_at is null or $start_time is null or assigned_at >= $start_time)
-        and (assigned_at is null or $end_time is null or assigned_at < $end_time)
-        and {segment_users}
-),
+with
+{eligible_users},
 
 conversions as (
     select

@@ -4,33 +4,8 @@
 -- `denominator` their orders after assignment (the ratio's denominator), and `pre_value` the
 -- same metric in the $pre_seconds before assignment (CUPED's covariate). Users assigned to
 -- several variants are left out, as in experiment.sql, and counted on the 'excluded' row.
-with assignments as (
-    {assignments}
-),
-
-experiment_users as (
-    select
-        user_id,
-        min(variant) as variant,
-        count(distinct variant) as variants,
-        min(assigned_at) as assigned_at
-    from assignments
-    where experiment = $experiment
-    group by user_id
-),
-
-eligible as (
-    select
-        user_id,
-        variant,
-        assigned_at
-    from experiment_users
-    where
-        variants = 1
-        and (assigned_at is null or $start_time is null or assigned_at >= $start_time)
-        and (assigned_at is null or $end_time is null or assigned_at < $end_time)
-        and {segment_users}
-),
+with
+{eligible_users},
 
 user_events as (
     select

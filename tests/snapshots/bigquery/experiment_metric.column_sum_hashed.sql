@@ -5,7 +5,11 @@
 -- `denominator` their orders after assignment (the ratio's denominator), and `pre_value` the
 -- same metric in the @pre_seconds before assignment (CUPED's covariate). Users assigned to
 -- several variants are left out, as in experiment.sql, and counted on the 'excluded' row.
-with assignments as (
+with
+-- An experiment's eligible users, as CTEs for the queries that read them (experiment.sql,
+-- experiment_metric.sql): one variant per user (a user with several is left out here and
+-- counted from experiment_users), assigned in the date range, in the segment.
+assignments as (
     -- query: hashed_assignments
 -- Deterministic assignment for an experiment declared in configuration: every user active on
 -- or after @hash_start is assigned at their first event from then on, to the variant whose

@@ -3,7 +3,11 @@
 -- 'assigned' (users by the day they were assigned), 'converted' (users by the day of their
 -- first conversion at or after assignment) or 'excluded' (users assigned to several variants,
 -- left out of every count; variant and day are null on that row).
-with assignments as (
+with
+-- An experiment's eligible users, as CTEs for the queries that read them (experiment.sql,
+-- experiment_metric.sql): one variant per user (a user with several is left out here and
+-- counted from experiment_users), assigned in the date range, in the segment.
+assignments as (
     select experiment, user_id, variant, assigned_at from assignments
 ),
 
