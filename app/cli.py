@@ -19,6 +19,7 @@ from cachelib import NullCache
 from app.backend import open_backend
 from app.config import Config
 from app.csv_export import write_csv
+from app.file_layouts import DEFAULT_SEGMENTS, LAYOUTS, LoadOptions, parse_mapping, parse_segments
 from app.warm import rewarmed
 from queries.backends import Backend
 from queries.breakdown import growth_breakdown, retention_breakdown
@@ -91,8 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--debug", action="store_true")
     add_db_option(serve)
 
-    load = commands.add_parser("load", help="load events (CSV or Parquet) into the DuckDB file")
+    load = commands.add_parser(
+        "load", help="load events (CSV, Parquet, JSON or NDJSON) into the DuckDB file")
     load.add_argument("events", type=Path, metavar="EVENTS_FILE")
+    load.add_argument("--format", choices=sorted(LAYOUTS), dest="layout",
+                      help="another tool's export layout (its columns and JSON properties)")
+    load.add_argument("--map", metavar="COLUMN=SOURCE,...",
+                      help="the file's names for the app's columns, e.g. event_time=timestamp,"
+                           "user_id=distinct_id,event_type=event,revenue=amount; a source may"
+                           " be a JSON path (properties.time) or alternatives (userId|anonymousId)")
+    load.add_argument("--segments", metavar="NAME,...",
+                      help="the columns or properties to keep as segments (default with"
+                           f" --format: those with few values, at most {DEFAULT_SEGMENTS})")
+    load.add_argument("--timezone", metavar="ZONE",
+                      help="the zone of timestamps without an offset (default UTC)")
     load.add_argument("--assignments", type=Path, metavar="FILE")
     load.add_argument("--replace", action="store_true", help="reload a file loaded before")
     add_db_option(load)
@@ -224,11 +237,13 @@ def main(argv: list[str] | None = None) -> int:
 def run_load(args, config: Config) -> int:
     from app.storage import Source, load
 
+    options = LoadOptions(args.layout, parse_mapping(args.map), parse_segments(args.segments),
+                          args.timezone)
     events = Source(args.events.name, path=args.events)
     assignments = Source(args.assignments.name, path=args.assignments) if args.assignments else None
     with rewarmed(config):
         load(config.duckdb_path, events, assignments, replace=args.replace,
-             timestamps=config.timestamps)
+             timestamps=config.timestamps, options=options)
     return 0
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from app.file_layouts import RAW_TABLE, LoadOptions, shape_events
+from app.timestamps import time_zone, timestamp_reader
 from app.validation import (
     ASSIGNMENTS_KIND,
     EVENTS_KIND,
@@ -26,7 +28,9 @@ from app.validation import (
     TimestampRange,
     check_columns,
     check_values,
+    file_format,
     stage_file,
+    stage_raw,
 )
 from queries import schema
 from queries.backends import connect_duckdb
@@ -84,17 +88,24 @@ def load(
     assignments: Source | None = None,
     replace: bool = False,
     timestamps: TimestampRange | None = None,
+    options: LoadOptions | None = None,
 ) -> LoadReport:
-    """Validate everything first, then write it all in a single transaction."""
+    """Validate everything first, then write it all in a single transaction. `options` say
+    how the events file's columns become the app's (a mapping, another tool's layout)."""
     started = time.perf_counter()
+    options = options or LoadOptions()
+    zone = time_zone(options.timezone)
     staging = staging_connection()
-    sources = [(events, STAGED_EVENTS, within(EVENTS_KIND, timestamps))]
+    events_kind = dataclasses.replace(within(EVENTS_KIND, timestamps), zone=zone,
+                                      labels=tuple(options.labels().items()))
+    sources = [(events, STAGED_EVENTS, events_kind)]
     if assignments is not None:
-        sources.append((assignments, STAGED_ASSIGNMENTS, within(ASSIGNMENTS_KIND, timestamps)))
+        assignments_kind = dataclasses.replace(within(ASSIGNMENTS_KIND, timestamps), zone=zone)
+        sources.append((assignments, STAGED_ASSIGNMENTS, assignments_kind))
     fingerprints = {}
     for source, table, kind in sources:
         with step(f"checking {source.name}"):
-            stage(staging, source, table, kind)
+            stage(staging, source, table, kind, options if kind is events_kind else None)
             fingerprints[table] = source.fingerprint()
     return store(staging, db_path, sources, fingerprints, replace, started)
 
@@ -130,7 +141,16 @@ def store(staging, db_path: Path, sources, fingerprints, replace: bool, started:
     return report
 
 
-def stage(connection, source: Source, table: str, kind) -> None:
+def stage(connection, source: Source, table: str, kind, options: LoadOptions | None = None):
+    if source.path is not None and options and options.reshapes(file_format(source.path)):
+        fmt = stage_raw(connection, source.path, RAW_TABLE)
+        segments = shape_events(connection, source.path, fmt, table, options)
+        progress("segment columns: " + (", ".join(
+            name if name == origin else f"{name} (from {origin})"
+            for name, origin in segments.items()) or "none"))
+        connection.execute(f"drop table {RAW_TABLE}")
+        check_values(connection, source.path, table, kind, fmt)
+        return
     if source.path is not None:
         stage_file(connection, source.path, table, kind)
         return
@@ -228,7 +248,7 @@ def write_into(staging, db_path: Path, sources, fingerprints, replace: bool) -> 
             if replace:
                 forget_earlier_loads(staging, kind.noun, source.name, fingerprints[table])
             load_id = record_load(staging, kind.noun, source.name, fingerprints[table], table)
-            counts[table] = insert(staging, table, kind.noun, load_id)
+            counts[table] = insert(staging, table, kind, load_id)
         with step("building per-grain user histories"):
             materialise_user_periods(staging)
         bump_data_version(staging)
@@ -305,19 +325,15 @@ def record_load(connection, kind: str, name: str, fingerprint: str, table: str) 
     return load_id
 
 
-def as_utc_timestamp(column: str, staged_type: str) -> str:
-    """Native timestamps (Parquet, Arrow) are taken as they are: parsing text is the slow path."""
-    if staged_type == "TIMESTAMP":
-        return column
-    if staged_type.startswith("TIMESTAMP"):
-        return f"cast(cast({column} as timestamptz) as timestamp)"
-    return f"cast(try_cast({column} as timestamptz) as timestamp)"
-
-
-def insert(connection, table: str, kind: str, load_id: int) -> int:
+def insert(connection, table: str, kind: FileKind, load_id: int) -> int:
     types = {row[0]: row[1] for row in connection.execute(f"describe {table}").fetchall()}
     staged = list(types)
-    if kind == "events":
+
+    def as_utc_timestamp(column: str, staged_type: str) -> str:
+        return timestamp_reader(connection, table, column, staged_type, kind.zone).sql(
+            column, staged_type)
+
+    if kind.noun == "events":
         target = schema.EVENTS
         segments = kept_segment_columns(connection, staged)
         add_segment_columns(connection, segments)

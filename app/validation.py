@@ -8,17 +8,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from app.timestamps import timestamp_reader
 from queries import schema
 from queries.errors import UserError
 
 MAX_REPORTED = 5
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+JSON_SUFFIXES = tuple(f"{s}{gz}" for s in (".json", ".ndjson", ".jsonl") for gz in ("", ".gz"))
+# Files whose records are lines (messages say "line"; otherwise "row").
+LINE_SUFFIXES = (*CSV_SUFFIXES, ".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,10 @@ class Problem:
     column: str | None = None
     value: object = None
 
-    def describe(self, is_csv: bool) -> str:
+    def describe(self, by_line: bool) -> str:
         where = []
         if self.line is not None:
-            where.append(f"{'line' if is_csv else 'row'} {self.line}")
+            where.append(f"{'line' if by_line else 'row'} {self.line}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
         value = "" if self.value is None else f": {str(self.value)[:80]!r}"
@@ -45,9 +50,9 @@ class LoadError(UserError):
         self.path = Path(path)
         self.problems = problems
         self.total = len(problems) if total is None else total
-        is_csv = self.path.name.lower().endswith(CSV_SUFFIXES)
+        by_line = self.path.name.lower().endswith(LINE_SUFFIXES)
         lines = [f"{self.path}: refused, nothing was loaded ({self._count()}):"]
-        lines += [f"  {problem.describe(is_csv)}" for problem in problems[:MAX_REPORTED]]
+        lines += [f"  {problem.describe(by_line)}" for problem in problems[:MAX_REPORTED]]
         if self.total > MAX_REPORTED:
             lines.append(f"  ... and {self.total - MAX_REPORTED} more")
         super().__init__("\n".join(lines))
@@ -82,6 +87,12 @@ class FileKind:
     keeps_extra_columns: bool
     noun: str
     timestamps: TimestampRange = TimestampRange()
+    # The user's names for mapped columns (canonical -> theirs), for messages.
+    labels: tuple[tuple[str, str], ...] = ()
+    zone: zoneinfo.ZoneInfo | None = None  # naive timestamps' zone; None: UTC
+
+    def label(self, column: str) -> str:
+        return dict(self.labels).get(column, column)
 
 
 EVENTS_KIND = FileKind(
@@ -108,7 +119,10 @@ def file_format(path: Path) -> str:
         return "csv"
     if name.endswith(PARQUET_SUFFIXES):
         return "parquet"
-    raise LoadError(path, [Problem("unsupported file type: use .csv, .tsv or .parquet")])
+    if name.endswith(JSON_SUFFIXES):
+        return "json"
+    raise LoadError(path, [Problem(
+        "unsupported file type: use .csv, .tsv, .parquet, .json or .ndjson")])
 
 
 def stage_file(connection: duckdb.DuckDBPyConnection, path: Path, table: str, kind: FileKind):
@@ -125,6 +139,96 @@ def stage_file(connection: duckdb.DuckDBPyConnection, path: Path, table: str, ki
         columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
         check_columns(path, columns, kind)
     check_values(connection, path, table, kind, fmt)
+
+
+def stage_raw(connection: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
+    """Reads the file as it is into `table` (CSV as text, JSON as one object a row); returns
+    its format. Used for files whose columns are mapped before they are checked."""
+    if not path.is_file():
+        raise LoadError(path, [Problem("no such file")])
+    fmt = file_format(path)
+    if fmt == "csv":
+        header, delimiter = read_csv_header(path)
+        refuse_repeated_columns(path, header)
+        stage_csv(connection, path, table, delimiter)
+    elif fmt == "parquet":
+        stage_parquet(connection, path, table)
+    else:
+        stage_json(connection, path, table)
+    if not connection.execute(f"select count(*) from {table}").fetchall()[0][0]:
+        raise LoadError(path, [Problem("the file holds no events")])
+    return fmt
+
+
+def refuse_repeated_columns(path: Path, header: list[str]) -> None:
+    seen: set[str] = set()
+    for number, name in enumerate(header, start=1):
+        if name.lower() in seen:
+            raise LoadError(path, [Problem(f"column #{number} ({name!r}) appears twice in the"
+                                           " header", line=1)])
+        seen.add(name.lower())
+
+
+def stage_json(connection: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+    """JSON (an array of objects) or NDJSON (an object per line), one object per row."""
+    try:
+        connection.execute(
+            f"create table {table} as select json from read_json_objects($path, format = 'auto')",
+            {"path": str(path)},
+        )
+    except duckdb.Error as error:
+        raise LoadError(path, [locate_json_problem(path, error)]) from error
+    not_objects = connection.execute(
+        f"select rowid, json from {table} where json_type(json) != 'OBJECT' order by rowid limit 1"
+    ).fetchall()
+    if not_objects:
+        record, text = not_objects[0]
+        raise LoadError(path, [Problem("is not a JSON object", line=json_lines(path, [record])
+                                       .get(record, record + 1), value=text)])
+
+
+def locate_json_problem(path: Path, error: duckdb.Error) -> Problem:
+    """The line and column of the first syntax error, from Python's own parser."""
+    import json
+
+    try:
+        with open_text(path) as handle:
+            text = handle.read()
+    except UnicodeDecodeError as decode_error:
+        return Problem(f"not UTF-8 text ({decode_error.reason})")
+    try:
+        if text.lstrip().startswith("["):
+            json.loads(text)
+        else:
+            for number, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    try:
+                        json.loads(line)
+                    except json.JSONDecodeError as line_error:
+                        return Problem(f"malformed JSON ({line_error.msg}) at column"
+                                       f" {line_error.colno}", line=number, value=line)
+    except json.JSONDecodeError as file_error:
+        return Problem(f"malformed JSON ({file_error.msg}) at column {file_error.colno}",
+                       line=file_error.lineno)
+    return Problem(f"unreadable JSON: {str(error).strip().splitlines()[0]}")
+
+
+def json_lines(path: Path, records: list[int]) -> dict[int, int]:
+    """Physical lines of NDJSON records (0-based): DuckDB skips blank lines. A JSON array has
+    no line per record: its records are numbered from 1."""
+    if not path.name.lower().endswith(LINE_SUFFIXES):
+        return {record: record + 1 for record in records}
+    wanted, lines, record = set(records), {}, 0
+    with open_binary(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            if record in wanted:
+                lines[record] = number
+            record += 1
+            if record > max(wanted):
+                break
+    return lines
 
 
 def read_csv_header(path: Path) -> tuple[list[str], str]:
@@ -295,31 +399,42 @@ def stage_parquet(connection: duckdb.DuckDBPyConnection, path: Path, table: str)
         raise LoadError(path, [Problem(f"not a readable Parquet file: {first_line}")]) from error
 
 
-def value_checks(kind: FileKind, columns: list[str]) -> list[tuple[str, str, str]]:
-    """(column, SQL condition that flags a bad value, message) for each check."""
+def value_checks(kind: FileKind, types: dict[str, str],
+                 readers: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(column, SQL condition that flags a bad value, message) for each check; `readers` holds
+    each timestamp column's SQL as a UTC timestamp."""
     checks = []
     for name in kind.required:
         if name not in kind.timestamp_columns:
             checks.append((name, f"nullif(trim(cast({name} as varchar)), '') is null", "is empty"))
     for name in kind.timestamp_columns:
-        if name in columns:
-            flagged = f"{name} is not null and try_cast({name} as timestamptz) is null"
+        if name in types:
+            value = readers[name]
+            flagged = f"{name} is not null and {value} is null"
             if name in kind.required:
-                flagged = f"{name} is null or try_cast({name} as timestamptz) is null"
+                flagged = f"{name} is null or {value} is null"
             checks.append((name, flagged, "is not a timestamp"))
-            value = f"try_cast({name} as timestamp)"
             checks.append((name, f"{value} < $earliest_time or {value} >= $after_latest_time",
                            f"is outside {kind.timestamps.earliest} .. {{latest}}"))
     for name in kind.numeric_columns:
-        if name in columns:
+        if name in types:
             number = f"try_cast({name} as double)"
             flagged = f"{name} is not null and ({number} is null or not isfinite({number}))"
             checks.append((name, flagged, "is not a number"))
     return checks
 
 
+def timestamp_readers(connection, table: str, kind: FileKind, types: dict[str, str]) -> dict:
+    """SQL for each of the kind's timestamp columns in `table`, as a UTC timestamp."""
+    return {
+        name: timestamp_reader(connection, table, name, types[name], kind.zone).sql(
+            name, types[name])
+        for name in kind.timestamp_columns if name in types
+    }
+
+
 def check_values(connection, path: Path, table: str, kind: FileKind, fmt: str) -> None:
-    columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+    types = {row[0]: row[1] for row in connection.execute(f"describe {table}").fetchall()}
     total_rows = connection.execute(f"select count(*) from {table}").fetchall()[0][0]
     if total_rows == 0:
         only = ", only a header" if fmt == "csv" else ""
@@ -329,7 +444,8 @@ def check_values(connection, path: Path, table: str, kind: FileKind, fmt: str) -
         f"select rowid as record, '{name}' as column_name, cast({name} as varchar) as value,"
         f" '{message.format(latest=params['latest_text'])}' as message from {table}"
         f" where {flagged}"
-        for name, flagged, message in value_checks(kind, columns)
+        for name, flagged, message in value_checks(
+            kind, types, timestamp_readers(connection, table, kind, types))
     ]
     union = " union all ".join(selects)
     bound = {key: value for key, value in params.items() if f"${key}" in union}
@@ -339,12 +455,14 @@ def check_values(connection, path: Path, table: str, kind: FileKind, fmt: str) -
     rows = connection.execute(
         f"select * from ({union}) order by record, column_name limit {MAX_REPORTED}", bound
     ).fetchall()
-    lines = record_lines(path, [row[0] for row in rows]) if fmt == "csv" else None
+    records = [row[0] for row in rows]
+    lines = (record_lines(path, records) if fmt == "csv"
+             else json_lines(path, records) if fmt == "json" else None)
     problems = [
         Problem(
             message if value is not None or message != "is not a timestamp" else "is empty",
             line=(lines[record] if lines else record + 1),
-            column=column,
+            column=kind.label(column),
             value=value,
         )
         for record, column, value, message in rows

@@ -21,12 +21,20 @@ from queries.ask.sql_guard import CheckedSQL, RefusedSQL
 
 def to_warehouse_sql(checked: CheckedSQL, events_relation: str, row_limit: int) -> str:
     statement = sqlglot.parse_one(checked.sql, read="duckdb")
-    target = exp.to_table(events_relation, dialect="bigquery")
-    for table in statement.find_all(exp.Table):
+    for table in list(statement.find_all(exp.Table)):
         if table.name.lower() == schema.EVENTS:
-            table.replace(target.copy().as_(table.alias_or_name))
+            table.replace(from_item(events_relation, table.alias_or_name))
     limited = exp.select("*").from_(statement.subquery("model_query")).limit(row_limit + 1)
     return limited.sql(dialect="bigquery")
+
+
+def from_item(relation: str, alias: str) -> exp.Expression:
+    """The backend's relation under the model's alias. A mapped table or a preset is a
+    subquery, which must stay one: read as a table name, it became one quoted name."""
+    parsed = sqlglot.parse_one(relation, read="bigquery")
+    if isinstance(parsed, exp.Subquery):
+        return exp.Subquery(this=parsed.this, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    return exp.to_table(relation, dialect="bigquery").as_(alias)
 
 
 def run_on_warehouse(backend, checked: CheckedSQL, max_bytes: int, row_limit: int) -> SqlResult:
