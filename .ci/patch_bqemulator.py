@@ -1,13 +1,17 @@
 """Adjusts an installed bqemulator so that it runs offline and takes the client's loads.
 
 Run with the python of the virtual environment that holds bqemulator (.ci/setup-bqemulator
-does). Two minimal edits, each applied once (a rerun finds the marker and leaves the file
+does). Three minimal edits, each applied once (a rerun finds the marker and leaves the file
 alone) and each failing loudly when the code it expects is not there, as after an upgrade:
 
 1. storage/engine.py: a failed INSTALL/LOAD of DuckDB's spatial extension (it cannot be
    downloaded here) is logged instead of aborting start-up; only GEOGRAPHY needs it.
 2. api/routes/upload.py: the media part of a multipart upload may be `*/*`, the content type
    that google-cloud-bigquery sends for load_table_from_dataframe / load_table_from_json.
+3. sql/catalog_schema.py: a table with a RECORD (STRUCT) column is left out of the schema the
+   translator qualifies columns with, instead of listed without that column. With the partial
+   schema, any query whose translation a rule rewrites (COUNTIF, for one) expanded `SELECT *`
+   without the struct columns, so `ecommerce.purchase_revenue` over a GA4 export failed.
 """
 
 from __future__ import annotations
@@ -44,9 +48,26 @@ _PERMITTED_MEDIA_CONTENT_TYPES = (
     "application/octet-stream",
 """
 
+SCHEMA_OLD = """\
+        for field in meta.schema_.fields:
+            duckdb_type = _safe_bq_to_duckdb(field.type)
+            if duckdb_type is None:
+                continue
+            columns[field.name] = duckdb_type
+"""
+SCHEMA_NEW = f"""\
+        for field in meta.schema_.fields:
+            duckdb_type = _safe_bq_to_duckdb(field.type)
+            if duckdb_type is None:  # {MARKER}: a partial schema drops the column from `*`
+                columns = {{}}
+                break
+            columns[field.name] = duckdb_type
+"""
+
 PATCHES = (
     ("storage/engine.py", SPATIAL_OLD, SPATIAL_NEW),
     ("api/routes/upload.py", UPLOAD_OLD, UPLOAD_NEW),
+    ("sql/catalog_schema.py", SCHEMA_OLD, SCHEMA_NEW),
 )
 
 

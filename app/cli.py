@@ -123,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("folder", type=Path, metavar="SOURCE_DIR")
     add_db_option(refresh)
 
+    commands.add_parser(
+        "build", help="BigQuery: write the user histories views read (into BQ_BUILD_DATASET),"
+                      " adding only the days that changed")
+
     warm = commands.add_parser("warm", help="put the page's default views in the shared cache")
     add_db_option(warm)
 
@@ -209,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {None: run_serve, "serve": run_serve, "load": run_load, "demo": run_demo}
     handlers["export"] = run_export
     handlers |= {"refresh": run_refresh, "warm": run_warm, "hash-password": run_hash_password}
+    handlers["build"] = run_build
     handlers["ask"] = run_ask
     try:
         config = Config.from_env().with_db(getattr(args, "db", None))
@@ -252,6 +257,17 @@ def run_refresh(args, config: Config) -> int:
 
     with rewarmed(config):
         refresh(config.duckdb_path, args.folder, config.timestamps)
+    return 0
+
+
+def run_build(args, config: Config) -> int:
+    if config.backend != "bigquery":
+        raise UserError("build is for BigQuery: on DuckDB, every load builds the histories")
+    from queries.bigquery import BigQueryBackend
+    from queries.bigquery_build import build
+
+    report = build(BigQueryBackend(config.bigquery))
+    print(report.describe(), file=sys.stderr)
     return 0
 
 

@@ -145,6 +145,7 @@ def read_bigquery(env) -> BigQuerySettings:
         assignments_table=env.get("BQ_ASSIGNMENTS_TABLE") or None,
         assignments_columns=column_mapping(env.get("BQ_ASSIGNMENTS_COLUMNS")),
         preset=env.get("BQ_PRESET") or None,
+        build_dataset=env.get("BQ_BUILD_DATASET") or None,
         maximum_bytes_billed=int(
             env.get("BQ_MAXIMUM_BYTES_BILLED") or defaults.maximum_bytes_billed
         ),

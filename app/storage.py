@@ -35,8 +35,9 @@ from app.validation import (
 from queries import schema
 from queries.backends import connect_duckdb
 from queries.dialect import DUCKDB
-from queries.filters import ACTIVITY_COLUMN, SegmentFilter
+from queries.filters import SegmentFilter
 from queries.growth import user_periods_sql
+from queries.histories import activity_sql
 from queries.periods import Grain
 
 STAGED_EVENTS = "staged_events"
@@ -413,19 +414,14 @@ def materialise_user_periods(connection) -> None:
             histories, activity = schema.user_periods_table(grain), schema.activity_table(grain)
             connection.execute(f"create or replace table {histories} as {sql}")
             connection.execute(
-                f"create or replace table {activity} as {activity_sql(events, grain)}")
+                f"create or replace table {activity} as {sorted_activity_sql(events, grain)}")
     finally:
         connection.execute("use memory")
 
 
-def activity_sql(events, grain: Grain) -> str:
-    """Distinct user x period x event type x segment values: what any segment filter selects
-    activity by, sorted so a user's periods sit together."""
-    columns = ", ".join(DUCKDB.quote(column) for column in
-                        (ACTIVITY_COLUMN, *schema.segment_columns(events.event_columns())))
-    period = DUCKDB.period_of_timestamp("event_time", grain)
-    return (f"select distinct user_id, {period} as period, {columns} from {schema.EVENTS}"
-            " order by user_id, period")
+def sorted_activity_sql(events, grain: Grain) -> str:
+    """The activity, sorted so a user's periods sit together (DuckDB skips by sorted runs)."""
+    return f"{activity_sql(events, grain)} order by user_id, period"
 
 
 class UnmaterialisedDuckDB:

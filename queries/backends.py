@@ -46,7 +46,8 @@ class Backend(Protocol):
         ...
 
     def relation(self, table: str) -> str:
-        """The FROM item for one of schema's tables (EVENTS, ASSIGNMENTS)."""
+        """The FROM item for one of schema's tables (EVENTS, ASSIGNMENTS, and the materialised
+        ones where materialised_user_periods is true)."""
         ...
 
     def data_version(self) -> str: ...

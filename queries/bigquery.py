@@ -3,15 +3,16 @@
 Values travel as query parameters; table and column names come only from configuration,
 validated here. Every query carries a maximum_bytes_billed cap.
 
-No per-grain tables are materialised here, unlike on DuckDB: BigQuery spreads the scan and
-the window over many workers, and writing tables would need write access to the user's dataset,
-which a read-only dashboard should not ask for. The app's cache keeps repeated views free.
+The dashboard itself only reads. `python -m app build` (queries/bigquery_build.py) may write the
+per-grain user histories into a dataset of their own (BQ_BUILD_DATASET); views read them while
+they match the events, and the events otherwise.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import json
 import numbers
 import re
 import time
@@ -25,6 +26,7 @@ import pandas as pd
 from queries import schema, sql_files
 from queries.backends import BackendError, NoDataError
 from queries.dialect import BIGQUERY
+from queries.query_spec import DAY_WINDOW
 
 PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 # The client puts the HTTP request before the server's message; users need only the message.
@@ -35,8 +37,19 @@ DEFAULT_MAXIMUM_BYTES_BILLED = 10 * 1024**3
 THELOOK_DATASET = "bigquery-public-data.thelook_ecommerce"
 THELOOK_TABLES = ("events", "users", "orders", "order_items")
 THELOOK_SEGMENTS = ("traffic_source", "browser", "country")
+GA4_DATASET = "bigquery-public-data.ga4_obfuscated_sample_ecommerce"
+GA4_SEGMENTS = ("device_category", "country", "traffic_source")
+GA4_SHARD = re.compile(r"^events_[0-9]{8}$")
+# The newest daily shards whose changes the data version sees: GA4 may rewrite a day's table up
+# to 72 hours later.
+GA4_RECENT_SHARDS = 4
+PRESETS = ("thelook_ecommerce", "ga4")
 # The data version is re-read at most this often: new rows show within a minute.
 VERSION_TTL_SECONDS = 60
+# The build's record of the days it read (queries/bigquery_build.py).
+BUILD_STATE = "build_state"
+# Daily tables' suffixes (YYYYMMDD) before and after every date: an open window.
+OPEN_SUFFIXES = ("0", "9")
 
 
 class ConfigurationError(ValueError):
@@ -149,6 +162,33 @@ class TheLookSource:
 
 
 @dataclass(frozen=True)
+class Ga4Source:
+    """A Google Analytics 4 export dataset: its daily tables events_YYYYMMDD through a wildcard,
+    pruned by suffix to the days a view reads."""
+
+    dataset: str = GA4_DATASET
+
+    def relation(self) -> str:
+        sql = sql_files.template("ga4_events").format(events=f"`{self.dataset}.events_*`")
+        return f"({BIGQUERY.bind_parameters(sql)})"
+
+    def tables(self, client) -> tuple[str, ...]:
+        """The newest daily tables, whose modification times tell when data arrived."""
+        shards = sorted(t.table_id for t in client.list_tables(self.dataset)
+                        if GA4_SHARD.match(t.table_id))
+        return tuple(f"{self.dataset}.{name}" for name in shards[-GA4_RECENT_SHARDS:])
+
+
+def preset_dataset(project: str, dataset: str | None, default: str) -> str:
+    """The preset's dataset as project.dataset, validated."""
+    dataset = dataset or default
+    if dataset.count(".") == 0:
+        dataset = f"{project}.{dataset}"
+    table_path("events", *dataset.split(".", 1))  # validates the dataset path
+    return dataset
+
+
+@dataclass(frozen=True)
 class BigQuerySettings:
     project: str
     dataset: str | None = None
@@ -158,6 +198,8 @@ class BigQuerySettings:
     assignments_table: str | None = None
     assignments_columns: dict[str, str] = field(default_factory=dict)
     preset: str | None = None
+    # Where `build` writes the user histories (needs write access); None: no histories.
+    build_dataset: str | None = None
     maximum_bytes_billed: int = DEFAULT_MAXIMUM_BYTES_BILLED
     timeout_seconds: float = 60.0
     # For emulators and tests: an endpoint that needs no Google credentials.
@@ -166,23 +208,28 @@ class BigQuerySettings:
     def __post_init__(self):
         if not self.project or not PROJECT.match(self.project):
             raise ConfigurationError(f"BQ_PROJECT {self.project!r} is not a valid project id")
-        if self.preset not in (None, "", "thelook_ecommerce"):
+        if self.preset not in (None, "", *PRESETS):
             raise ConfigurationError(
-                f"unknown BQ_PRESET {self.preset!r} (known: thelook_ecommerce)"
+                f"unknown BQ_PRESET {self.preset!r} (known: {', '.join(PRESETS)})"
             )
         if self.maximum_bytes_billed <= 0:
             raise ConfigurationError("BQ_MAXIMUM_BYTES_BILLED must be positive")
         # Table names are checked up front, when the configuration is read.
         self.events_source()
         self.assignments_source()
+        self.build_path("build_state")
+
+    def build_path(self, table: str) -> str | None:
+        """A table of the build dataset, or None when there is none."""
+        if not self.build_dataset:
+            return None
+        return table_path(table, self.project, self.build_dataset)
 
     def events_source(self):
         if self.preset == "thelook_ecommerce":
-            dataset = self.dataset or THELOOK_DATASET
-            if dataset.count(".") == 0:
-                dataset = f"{self.project}.{dataset}"
-            table_path("events", *dataset.split(".", 1))  # validates the dataset path
-            return TheLookSource(dataset)
+            return TheLookSource(preset_dataset(self.project, self.dataset, THELOOK_DATASET))
+        if self.preset == "ga4":
+            return Ga4Source(preset_dataset(self.project, self.dataset, GA4_DATASET))
         table = table_path(self.events_table, self.project, self.dataset)
         return TableSource(
             table, self.events_columns, EVENT_TYPES, schema.REQUIRED_EVENT_COLUMNS
@@ -225,6 +272,19 @@ def parameter_type(name: str, value) -> str:
     return "STRING"
 
 
+def with_open_day_window(sql: str, params: dict) -> dict:
+    """A source that prunes by day (GA4's daily tables) binds the view's first and last day as
+    table suffixes, a day wider on each side; queries that name no days read every table."""
+    if f"@{DAY_WINDOW[0]}" not in sql:
+        return params
+    first, last = (params.get(name) for name in DAY_WINDOW)
+    margin = dt.timedelta(days=1)
+    return params | {
+        DAY_WINDOW[0]: f"{first - margin:%Y%m%d}" if first else OPEN_SUFFIXES[0],
+        DAY_WINDOW[1]: f"{last + margin:%Y%m%d}" if last else OPEN_SUFFIXES[1],
+    }
+
+
 def scalar(value):
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)  # the app's timestamps are UTC
@@ -255,7 +315,6 @@ def query_parameters(params: dict) -> list:
 class BigQueryBackend:
     name = "bigquery"
     dialect = BIGQUERY
-    materialised_user_periods = False  # see the module's docstring
     supports_dry_run = True
 
     def __init__(self, settings: BigQuerySettings):
@@ -264,6 +323,36 @@ class BigQueryBackend:
         self.assignments = settings.assignments_source()
         self.cache_namespace = f"bigquery:{settings.project}:{self.events}:{self.assignments}"
         self._known_version: tuple[float, str] = (float("-inf"), "0")
+        self._built: tuple[float, str, bool] = (float("-inf"), "", False)
+
+    @property
+    def materialised_user_periods(self) -> bool:
+        """Whether `build` wrote the histories from the events as they are now: after new data
+        arrives, views read the events until the next build. Re-checked with the data version
+        and at least once a minute (a free metadata read)."""
+        if not self.settings.build_dataset:
+            return False
+        version = self.data_version()
+        checked_at, known_version, present = self._built
+        if version != known_version or time.monotonic() - checked_at >= VERSION_TTL_SECONDS:
+            state = self.build_state()
+            present = state is not None and state.get("version") == version
+            self._built = (time.monotonic(), version, present)
+        return present
+
+    def build_state(self) -> dict | None:
+        """What the last build recorded (queries/bigquery_build.py), or None before one."""
+        from google.api_core.exceptions import NotFound
+
+        with translated_errors(self.settings):
+            try:
+                table = self.client.get_table(self.settings.build_path(BUILD_STATE))
+            except NotFound:
+                return None
+        try:
+            return json.loads(table.description or "")
+        except ValueError:
+            return None
 
     @cached_property
     def client(self):
@@ -296,6 +385,8 @@ class BigQueryBackend:
         return nullcontext()  # one client serves every query already
 
     def relation(self, table: str) -> str:
+        if table in schema.materialised_tables() and self.settings.build_dataset:
+            return f"`{self.settings.build_path(table)}`"
         if table == schema.EVENTS:
             source = self.events
         elif table == schema.ASSIGNMENTS:
@@ -304,13 +395,15 @@ class BigQueryBackend:
             source = self.assignments
         else:
             raise ValueError(f"no BigQuery relation for {table!r}")
-        if isinstance(source, TheLookSource):
+        if isinstance(source, TheLookSource | Ga4Source):
             return source.relation()
         return source.select_sql(self._table_columns[source.table])
 
     def event_columns(self) -> list[str]:
         if isinstance(self.events, TheLookSource):
             return [name for name, _ in EVENT_TYPES] + list(THELOOK_SEGMENTS)
+        if isinstance(self.events, Ga4Source):
+            return [name for name, _ in EVENT_TYPES] + list(GA4_SEGMENTS)
         table_columns = self._table_columns[self.events.table]
         used = {self.events.columns.get(name, name) for name, _ in EVENT_TYPES}
         segments = self.events.segment_sources(table_columns, used)
@@ -335,6 +428,7 @@ class BigQueryBackend:
 
     def run(self, sql: str, params: dict) -> pd.DataFrame:
         sql = self.dialect.bind_parameters(without_comments(sql))
+        params = with_open_day_window(sql, params)
         timeout = self.settings.timeout_seconds
         with translated_errors(self.settings):
             job = self.client.query(
@@ -353,21 +447,26 @@ class BigQueryBackend:
 
     def dry_run(self, sql: str, params: dict) -> int:
         """The bytes a query would process, from a free dry run."""
+        sql = self.dialect.bind_parameters(without_comments(sql))
         with translated_errors(self.settings):
             job = self.client.query(
-                self.dialect.bind_parameters(without_comments(sql)),
-                job_config=self._job_config(params, dry_run=True),
+                sql, job_config=self._job_config(with_open_day_window(sql, params), dry_run=True),
                 timeout=self.settings.timeout_seconds, retry=self._retry(), job_retry=None,
             )
         return int(job.total_bytes_processed or 0)
+
+    def source_tables(self) -> tuple[str, ...]:
+        events = (self.events.tables(self.client) if isinstance(self.events, Ga4Source)
+                  else self.events.tables())
+        return events + (self.assignments.tables() if self.assignments else ())
 
     def data_version(self) -> str:
         """The latest modification time of the source tables (a free metadata read)."""
         checked_at, version = self._known_version
         if time.monotonic() - checked_at < VERSION_TTL_SECONDS:
             return version
-        tables = self.events.tables() + (self.assignments.tables() if self.assignments else ())
         with translated_errors(self.settings):
+            tables = self.source_tables()
             modified = [self.client.get_table(table).modified for table in tables]
         version = max(m.isoformat() for m in modified if m is not None) if any(modified) else "0"
         self._known_version = (time.monotonic(), version)

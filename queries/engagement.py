@@ -17,11 +17,13 @@ from queries.filters import SegmentFilter
 from queries.growth import filterable_columns
 from queries.periods import Grain, period_index
 from queries.query_spec import Kind, QuerySpec, run_query
-from queries.view import PeriodView, period_params
+from queries.view import PeriodView, days_of_periods, period_params
 
 STICKINESS_GRAINS = (Grain.WEEK, Grain.MONTH)
 PERIODS = ("first_incomplete_period", "start_period", "end_period")
 LONGEST_PERIOD_DAYS = 31
+# The days a MAU counts back over, so the days before a range that its first MAU sees.
+MAU_DAYS = 28
 
 
 class StickinessQuery(PeriodView):
@@ -65,7 +67,7 @@ STICKINESS_SPEC = QuerySpec(
     name="stickiness", view=StickinessQuery, render=stickiness_sql,
     columns={"period_start": Kind.DATE, "days_active": Kind.COUNT, "users": Kind.COUNT,
              "share": Kind.NUMBER, "is_complete": Kind.FLAG},
-    parameters=(*PERIODS, "filter_*"), bounds=data_bounds,
+    parameters=(*PERIODS, "filter_*"), bounds=data_bounds, reads_days=days_of_periods,
 )
 
 
@@ -103,6 +105,8 @@ ENGAGEMENT_SPEC = QuerySpec(
              "dau_over_wau": Kind.NUMBER, "dau_over_mau": Kind.NUMBER,
              "wau_over_mau": Kind.NUMBER},
     parameters=("first_day", "start_day", "end_day", "filter_*"), bounds=data_bounds,
+    reads_days=lambda view, bounds: (
+        view.start - dt.timedelta(days=MAU_DAYS) if view.start else None, view.end),
 )
 
 

@@ -14,7 +14,7 @@ from queries.filters import ACTIVITY_COLUMN, SegmentFilter
 from queries.metrics import KPIS, Metric
 from queries.periods import Grain
 from queries.query_spec import Kind, QuerySpec, run_query
-from queries.view import PERIOD_PARAMETERS, PeriodView, period_params
+from queries.view import PERIOD_PARAMETERS, PeriodView, days_through_end, period_params
 
 RESULT = {
     "period_start": Kind.DATE,
@@ -43,7 +43,7 @@ def user_periods_sql(backend: Backend, grain: Grain, segment: SegmentFilter) -> 
     """The per-user period history; unfiltered views read the table materialised at load, and
     filtered ones select from the load-time activity table where there is one."""
     if not segment.selects and backend.materialised_user_periods:
-        table = schema.user_periods_table(grain)
+        table = backend.relation(schema.user_periods_table(grain))
         return f"select user_id, period, prev_period, next_period from {table}", {}
     condition, params = segment.to_sql(backend.dialect, filterable_columns(backend))
     source, period = schema.activity_source(backend, grain)
@@ -70,6 +70,7 @@ def growth_sql(backend: Backend, query: GrowthQuery, bounds: DataBounds) -> tupl
 GROWTH_SPEC = QuerySpec(
     name="growth", view=PeriodView, render=growth_sql, columns=RESULT,
     parameters=(*PERIOD_PARAMETERS, "filter_*"), includes=("user_periods",), bounds=data_bounds,
+    reads_days=days_through_end,
 )
 
 

@@ -4,6 +4,7 @@ runs any of them. Each insight module declares its specs; queries/registry.py li
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,6 +30,10 @@ DTYPES = {Kind.DATE: object, Kind.COUNT: "int64", Kind.NUMBER: float, Kind.FLAG:
 
 # (backend, view, bounds) -> (SQL as handed to Backend.run, its bound parameters)
 Render = Callable[[Backend, Any, Any], tuple[str, dict]]
+# (view, bounds) -> the first and last day of events a query needs (None: open at that end).
+DayWindow = Callable[[Any, Any], tuple[dt.date | None, dt.date | None]]
+# The parameters a source that prunes by day binds them to (GA4's daily tables).
+DAY_WINDOW = ("events_first_day", "events_last_day")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class QuerySpec:
     bounds: Callable[[Backend], Any] | None = None
     # SQL rows -> the declared columns, for results a query shapes after the SQL.
     shape: Callable[[pd.DataFrame, Any], pd.DataFrame] | None = None
+    # The days of events the query reads, where that is fewer than all of them; a source that
+    # prunes by day then scans only those.
+    reads_days: DayWindow | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -78,6 +86,8 @@ def run_query(backend: Backend, spec: QuerySpec, view=None) -> pd.DataFrame:
         if bounds.is_empty:
             return spec.empty_frame()
     sql, params = spec.render(backend, view, bounds)
+    if spec.reads_days is not None and DAY_WINDOW[0] in sql:
+        params = params | dict(zip(DAY_WINDOW, spec.reads_days(view, bounds), strict=True))
     frame = backend.run(sql, params)
     if spec.shape is not None:
         frame = spec.shape(frame, view)

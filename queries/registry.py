@@ -26,7 +26,9 @@ QUERIES: dict[str, QuerySpec] = {
         LTV_SPEC,
     )
 }
-# SQL files that are not queries of their own: the relation BigQuery reads theLook through.
-RELATION_FILES = ("thelook_events",)
+# SQL files that are not queries of their own: the relations BigQuery reads its presets through,
+# and the statements of BigQuery's build (queries/bigquery_build.py).
+RELATION_FILES = ("thelook_events", "ga4_events", "build_days", "build_user_periods",
+                  "build_activity")
 
 __all__ = ["QUERIES", "RELATION_FILES", "Kind", "QuerySpec", "run_query"]

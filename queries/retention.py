@@ -84,7 +84,7 @@ def event_periods_sql(
 def member_sql(backend: Backend, query: RetentionQuery) -> tuple[str, str, dict]:
     """The cohort members and their active periods; the default reads the load-time tables."""
     if query.uses_default_events and backend.materialised_user_periods:
-        table = schema.user_periods_table(query.grain)
+        table = backend.relation(schema.user_periods_table(query.grain))
         cohorts = f"select user_id, period as cohort from {table} where prev_period is null"
         return cohorts, f"select user_id, period from {table}", {}
     cohort_filter = query.segment.with_values(ACTIVITY_COLUMN, query.start_events)

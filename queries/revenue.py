@@ -20,7 +20,13 @@ from queries.growth import filterable_columns
 from queries.periods import Grain, period_start
 from queries.query_spec import Kind, QuerySpec, run_query
 from queries.retention import event_periods_sql
-from queries.view import PERIOD_PARAMETERS, PeriodView, period_params
+from queries.view import (
+    PERIOD_PARAMETERS,
+    PeriodView,
+    days_of_periods,
+    days_through_end,
+    period_params,
+)
 
 COLUMNS = ["period_start", "revenue", "orders", "paying_users", "aov", "is_complete"]
 TREND = {
@@ -86,7 +92,7 @@ def revenue_sql(backend: Backend, query: RevenueQuery, bounds: DataBounds) -> tu
 REVENUE_SPEC = QuerySpec(
     name="revenue", view=PeriodView, render=revenue_sql, columns=TREND,
     parameters=(*PERIOD_PARAMETERS, "filter_*", "active_*"), includes=("active_periods",),
-    bounds=data_bounds,
+    bounds=data_bounds, reads_days=days_through_end,
 )
 
 
@@ -99,7 +105,8 @@ def active_user_periods_sql(backend: Backend, query: RevenueQuery) -> tuple[str,
     """One row per user x period with an event; unfiltered views read the table materialised
     at load instead of finding the distinct pairs among all events."""
     if not query.segment.selects and backend.materialised_user_periods:
-        return f"select user_id, period from {schema.user_periods_table(query.grain)}", {}
+        table = backend.relation(schema.user_periods_table(query.grain))
+        return f"select user_id, period from {table}", {}
     return event_periods_sql(backend, "active_periods", query.grain, query.segment, "active")
 
 
@@ -138,7 +145,7 @@ REVENUE_BREAKDOWN_SPEC = QuerySpec(
     name="revenue_breakdown", view=BreakdownQuery, render=breakdown_sql,
     columns={"period_start": Kind.DATE, "segment_value": Kind.TEXT, "revenue": Kind.NUMBER},
     parameters=("start_period", "end_period", "filter_*"), bounds=data_bounds,
-    shape=top_segments,
+    shape=top_segments, reads_days=lambda view, bounds: days_of_periods(view.revenue, bounds),
 )
 
 
@@ -252,6 +259,7 @@ REVENUE_WINDOW_SPEC = QuerySpec(
         "previous_paying_users": Kind.COUNT,
     },
     parameters=("previous_start_time", "start_time", "end_time", "filter_*"),
+    reads_days=lambda view, bounds: (previous_window(view.start, view.end)[0], view.end),
 )
 
 

@@ -46,7 +46,7 @@ def activity_source(backend, grain: Grain) -> tuple[str, str]:
     """(FROM item, period expression) of the rows a segment filter selects activity from: the
     load-time activity table where the backend has one, else the raw events."""
     if backend.materialised_user_periods:
-        return activity_table(grain), "period"
+        return backend.relation(activity_table(grain)), "period"
     return backend.relation(EVENTS), backend.dialect.period_of_timestamp("event_time", grain)
 
 

@@ -36,6 +36,24 @@ def period_params(view: PeriodView, bounds: DataBounds) -> dict:
 
 
 
+def days_through_end(view: PeriodView, bounds: DataBounds) -> tuple[None, dt.date | None]:
+    """Every day to the end of the view's last period: a status needs the user's whole
+    history before it, and nothing after the periods shown."""
+    return None, last_day_of_period(view.end, view.grain)
+
+
+def days_of_periods(view: PeriodView, bounds: DataBounds) -> tuple[dt.date | None, dt.date | None]:
+    """The days of the view's periods, whole: for counts within each period."""
+    first = period_start(period_index(view.start, view.grain), view.grain) if view.start else None
+    return first, last_day_of_period(view.end, view.grain)
+
+
+def last_day_of_period(day: dt.date | None, grain: Grain) -> dt.date | None:
+    if day is None:
+        return None
+    return period_start(period_index(day, grain) + 1, grain) - dt.timedelta(days=1)
+
+
 def previous_range(view: PeriodView, bounds: DataBounds) -> tuple[PeriodView, int] | None:
     """The view over the periods just before its own, as many of them (PostHog's compare),
     and how many periods that is; None when they fall before the data."""

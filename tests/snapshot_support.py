@@ -23,11 +23,12 @@ UPDATE = os.environ.get("UPDATE_SNAPSHOTS", "") == "1"
 BOUNDS = DataBounds(dt.date(2024, 1, 1), dt.date(2024, 3, 20), 1000)
 EVENT_COLUMNS = ["event_time", "user_id", "event_type", "revenue", "platform", "country"]
 RELATIONS = {
-    "duckdb": {schema.EVENTS: schema.EVENTS, schema.ASSIGNMENTS: schema.ASSIGNMENTS},
+    "duckdb": {schema.EVENTS: schema.EVENTS, schema.ASSIGNMENTS: schema.ASSIGNMENTS}
+    | {table: table for table in schema.materialised_tables()},
     "bigquery": {
         schema.EVENTS: "`demo-project.analytics.events`",
         schema.ASSIGNMENTS: "`demo-project.analytics.assignments`",
-    },
+    } | {table: f"`demo-project.histories.{table}`" for table in schema.materialised_tables()},
 }
 
 
