@@ -237,7 +237,7 @@ def candidates(raw: RawFile, options: LoadOptions, used: set[str]) -> list[Candi
     properties = set(options.property_columns())
     found, names = [], set(schema.EVENT_COLUMNS) | set(schema.INTERNAL_COLUMNS)
     for key in raw.top_level_keys():
-        if key not in used and key not in properties:
+        if key not in used and key not in properties and '"' not in key:
             found.append(Candidate(segment_name(key), raw.value_sql(key), key))
     for column in options.property_columns():
         json_sql = raw.property_json(column)
@@ -245,7 +245,7 @@ def candidates(raw: RawFile, options: LoadOptions, used: set[str]) -> list[Candi
             continue
         for key in raw.keys_of(json_sql):
             path = f"{column}.{key}"
-            if path not in used:
+            if path not in used and '"' not in key:  # a quote cannot be written in a path
                 sql = f"json_extract_string({json_sql}, {raw.bind([key])})"
                 found.append(Candidate(segment_name(key), sql, path))
     unique = []

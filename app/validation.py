@@ -130,6 +130,9 @@ def stage_file(connection: duckdb.DuckDBPyConnection, path: Path, table: str, ki
     if not path.is_file():
         raise LoadError(path, [Problem("no such file")])
     fmt = file_format(path)
+    if fmt == "json":
+        raise LoadError(path, [Problem(f"{kind.noun} are read from CSV or Parquet; JSON is"
+                                       " read for events")])
     if fmt == "csv":
         header, delimiter = read_csv_header(path)
         check_columns(path, header, kind)

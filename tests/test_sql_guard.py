@@ -189,7 +189,8 @@ def test_thousands_of_nested_parentheses_are_refused_not_a_crash():
 
 
 def peak_children_memory(run) -> tuple[object, float, int]:
-    """(what run returned or raised, seconds, peak resident bytes of this process's children)."""
+    """(what run returned or raised, seconds, peak resident bytes of the children it started).
+    Children already running (the session's BigQuery emulator, a browser) are not counted."""
     import contextlib
     import threading
     import time
@@ -197,12 +198,15 @@ def peak_children_memory(run) -> tuple[object, float, int]:
     import psutil
 
     peak, done = [0], threading.Event()
+    me = psutil.Process()
+    earlier = {child.pid for child in me.children(recursive=True)}
 
     def sample():
-        me = psutil.Process()
         while not done.is_set():
             resident = 0
             for child in me.children(recursive=True):
+                if child.pid in earlier:
+                    continue
                 with contextlib.suppress(psutil.NoSuchProcess):
                     resident += child.memory_info().rss
             peak[0] = max(peak[0], resident)
