@@ -28,7 +28,7 @@ class LtvQuery(PeriodView):
 def ltv_sql(backend: Backend, query: LtvQuery, bounds: DataBounds) -> tuple[str, dict]:
     dialect = backend.dialect
     retention = RetentionQuery(query.grain, query.start, query.end, query.segment)
-    cohorts, _active, member_params = member_sql(backend, retention)
+    cohorts, _active, member_params = member_sql(backend, retention, reads_events_anyway=True)
     # Revenue is read from the events themselves (the activity tables have none).
     params = {name: value for name, value in member_params.items()
               if name.startswith("cohort_filter")}

@@ -72,29 +72,32 @@ def cohort_range(query: RetentionQuery, bounds: DataBounds) -> tuple[int, int]:
 
 
 def event_periods_sql(
-    backend: Backend, template: str, grain: Grain, segment: SegmentFilter, prefix: str
+    backend: Backend, template: str, grain: Grain, segment: SegmentFilter, prefix: str,
+    reads_events_anyway: bool = False,
 ) -> tuple[str, dict]:
     condition, params = segment.to_sql(backend.dialect, filterable_columns(backend), prefix)
-    source, period = schema.activity_source(backend, grain)
+    source, period = schema.activity_source(backend, grain, reads_events_anyway)
     sql = sql_files.render(template, events=source, period_of_event_time=period,
                            event_filter=condition)
     return sql, params
 
 
-def member_sql(backend: Backend, query: RetentionQuery) -> tuple[str, str, dict]:
-    """The cohort members and their active periods; the default reads the load-time tables."""
-    if query.uses_default_events and backend.materialised_user_periods:
+def member_sql(backend: Backend, query: RetentionQuery,
+               reads_events_anyway: bool = False) -> tuple[str, str, dict]:
+    """The cohort members and their active periods; the default reads the load-time tables
+    (schema.reads_histories)."""
+    if query.uses_default_events and schema.reads_histories(backend, reads_events_anyway):
         table = backend.relation(schema.user_periods_table(query.grain))
         cohorts = f"select user_id, period as cohort from {table} where prev_period is null"
         return cohorts, f"select user_id, period from {table}", {}
     cohort_filter = query.segment.with_values(ACTIVITY_COLUMN, query.start_events)
     return_filter = query.segment.with_values(ACTIVITY_COLUMN, query.return_events)
     cohorts, cohort_params = event_periods_sql(
-        backend, "first_periods", query.grain, cohort_filter, "cohort_filter"
-    )
+        backend, "first_periods", query.grain, cohort_filter, "cohort_filter",
+        reads_events_anyway)
     active, active_params = event_periods_sql(
-        backend, "active_periods", query.grain, return_filter, "return_filter"
-    )
+        backend, "active_periods", query.grain, return_filter, "return_filter",
+        reads_events_anyway)
     return cohorts, active, cohort_params | active_params
 
 

@@ -104,10 +104,11 @@ def revenue_trend(backend: Backend, query: RevenueQuery) -> pd.DataFrame:
 def active_user_periods_sql(backend: Backend, query: RevenueQuery) -> tuple[str, dict]:
     """One row per user x period with an event; unfiltered views read the table materialised
     at load instead of finding the distinct pairs among all events."""
-    if not query.segment.selects and backend.materialised_user_periods:
+    if not query.segment.selects and schema.reads_histories(backend, reads_events_anyway=True):
         table = backend.relation(schema.user_periods_table(query.grain))
         return f"select user_id, period from {table}", {}
-    return event_periods_sql(backend, "active_periods", query.grain, query.segment, "active")
+    return event_periods_sql(backend, "active_periods", query.grain, query.segment, "active",
+                             reads_events_anyway=True)
 
 
 def revenue_table(backend: Backend, query: RevenueQuery) -> pd.DataFrame:

@@ -42,10 +42,20 @@ def materialised_tables() -> list[str]:
     return [table(grain) for grain in Grain for table in (user_periods_table, activity_table)]
 
 
-def activity_source(backend, grain: Grain) -> tuple[str, str]:
+def reads_histories(backend, reads_events_anyway: bool = False) -> bool:
+    """Whether a query reads the materialised tables. Where queries are billed by the columns
+    they read (a backend that prices them: BigQuery), one that reads the events anyway (for
+    revenue) takes its user periods from the same columns at no cost, and a history table would
+    add its own bytes."""
+    if reads_events_anyway and backend.supports_dry_run:
+        return False
+    return backend.materialised_user_periods
+
+
+def activity_source(backend, grain: Grain, reads_events_anyway: bool = False) -> tuple[str, str]:
     """(FROM item, period expression) of the rows a segment filter selects activity from: the
     load-time activity table where the backend has one, else the raw events."""
-    if backend.materialised_user_periods:
+    if reads_histories(backend, reads_events_anyway):
         return backend.relation(activity_table(grain)), "period"
     return backend.relation(EVENTS), backend.dialect.period_of_timestamp("event_time", grain)
 
