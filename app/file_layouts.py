@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from app.validation import LoadError, Problem
 from queries import schema
@@ -203,11 +204,14 @@ class RawFile:
             return None
         if len(found) == 1:
             return found[0]
-        return f"coalesce({', '.join(f'nullif(trim({sql}), {chr(39)}{chr(39)})' for sql in found)})"
+        first_filled = ", ".join(f"nullif(trim({sql}), '')" for sql in found)
+        return f"coalesce({first_filled})"
+
+    @cached_property
+    def _top_level_keys(self) -> list[str]:
+        return self.keys_of(JSON_COLUMN) if self.is_json else list(self.types)
 
     def top_level_keys(self) -> list[str]:
-        if not hasattr(self, "_top_level_keys"):
-            self._top_level_keys = self.keys_of(JSON_COLUMN) if self.is_json else list(self.types)
         return self._top_level_keys
 
     def keys_of(self, json_sql: str) -> list[str]:

@@ -30,15 +30,15 @@ from sqlglot.optimizer.scope import traverse_scope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.config import Config  # noqa: E402
-from app.demo import generate_demo  # noqa: E402
-from app.warm import default_views  # noqa: E402
-from queries.bigquery import BigQueryBackend, BigQuerySettings, without_comments  # noqa: E402
-from queries.bigquery_build import build  # noqa: E402
-from queries.cache import CachedBackend  # noqa: E402
-from queries.query_log import collecting  # noqa: E402
-from tests.bq_emulator import load_frame, running_emulator  # noqa: E402
-from tests.test_bigquery_parity import arrow_schema_fields  # noqa: E402
+from app.config import Config
+from app.demo import generate_demo
+from app.warm import default_views
+from queries.bigquery import BigQueryBackend, BigQuerySettings, without_comments
+from queries.bigquery_build import build
+from queries.cache import CachedBackend
+from queries.query_log import collecting
+from tests.bq_emulator import load_frame, running_emulator
+from tests.test_bigquery_parity import arrow_schema_fields
 
 FIXED_WIDTH = 8
 VERBOSE = "--verbose" in sys.argv
