@@ -181,6 +181,8 @@ class RawFile:
     def value_sql(self, source: str) -> str | None:
         """SQL for a source's values, or None when the file has no such column."""
         if self.is_json:
+            if source.split(".")[0] not in self.top_level_keys:
+                return None
             return f"json_extract_string({JSON_COLUMN}, {self.bind(source.split('.'))})"
         column = self.column(source)
         if column is not None:
@@ -191,15 +193,8 @@ class RawFile:
             return None
         return f"json_extract_string({self.json_text(column)}, {self.bind(rest.split('.'))})"
 
-    def has(self, source: str) -> bool:
-        if not self.is_json:
-            head = source.partition(".")[0]
-            return self.column(source) is not None or (
-                "." in source and self.column(head) is not None)
-        return source.split(".")[0] in self.top_level_keys()
-
     def sources_sql(self, sources: tuple[str, ...]) -> str | None:
-        found = [self.value_sql(s) for s in sources if self.has(s)]
+        found = [sql for sql in map(self.value_sql, sources) if sql is not None]
         if not found:
             return None
         if len(found) == 1:
@@ -208,11 +203,8 @@ class RawFile:
         return f"coalesce({first_filled})"
 
     @cached_property
-    def _top_level_keys(self) -> list[str]:
-        return self.keys_of(JSON_COLUMN) if self.is_json else list(self.types)
-
     def top_level_keys(self) -> list[str]:
-        return self._top_level_keys
+        return self.keys_of(JSON_COLUMN) if self.is_json else list(self.types)
 
     def keys_of(self, json_sql: str) -> list[str]:
         rows = self.execute(
@@ -240,7 +232,7 @@ def candidates(raw: RawFile, options: LoadOptions, used: set[str]) -> list[Candi
     """Every column or property that could be a segment, under unique stored names."""
     properties = set(options.property_columns())
     found, names = [], set(schema.EVENT_COLUMNS) | set(schema.INTERNAL_COLUMNS)
-    for key in raw.top_level_keys():
+    for key in raw.top_level_keys:
         if key not in used and key not in properties and '"' not in key:
             found.append(Candidate(segment_name(key), raw.value_sql(key), key))
     for column in options.property_columns():
@@ -296,7 +288,7 @@ def shape_events(connection, path, file_format: str, table: str,
     """Creates `table` in the app's columns from the raw file; returns its segment columns,
     each with its source in the file."""
     raw = RawFile(connection, path, file_format)
-    where = "line 1" if file_format == "csv" else None
+    header_line = 1 if file_format == "csv" else None
     selects, used, problems = {}, set(), []
     for name, sources in options.fields().items():
         sql = raw.sources_sql(sources)
@@ -305,7 +297,7 @@ def shape_events(connection, path, file_format: str, table: str,
             label = " or ".join(map(repr, sources))
             mapped = "" if sources == (name,) else f" (for {name})"
             problems.append(Problem(f"column {label}{mapped} is not in the file",
-                                    line=1 if where else None))
+                                    line=header_line))
         selects[name] = sql or "null"
     for name, sources in options.mapped_segments().items():
         sql = raw.sources_sql(sources)

@@ -51,8 +51,8 @@ class Offset:
 
 def offsets(zone: zoneinfo.ZoneInfo, first_year: int, last_year: int) -> list[Offset]:
     """The zone's offset intervals from `first_year` to `last_year`, in local time. Found by
-    stepping through UTC hour by hour (transitions fall on whole hours in every zone in use
-    since 1970 but a few on half hours, which a 30-minute step catches)."""
+    stepping through UTC half an hour at a time: transitions fall on whole or half hours in
+    every zone in use since 1970."""
     start = dt.datetime(first_year - 1, 12, 31, tzinfo=dt.UTC)
     end = dt.datetime(last_year + 1, 1, 2, tzinfo=dt.UTC)
     step = dt.timedelta(minutes=30)

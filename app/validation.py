@@ -163,13 +163,23 @@ def stage_raw(connection: duckdb.DuckDBPyConnection, path: Path, table: str) -> 
     return fmt
 
 
-def refuse_repeated_columns(path: Path, header: list[str]) -> None:
+def repeated_columns(columns: list[str]) -> dict[int, Problem]:
+    """Header positions (from 1) of names seen before: DuckDB names are case-insensitive, so
+    'Platform' next to 'platform' is the same column."""
     seen: set[str] = set()
-    for number, name in enumerate(header, start=1):
+    repeated = {}
+    for number, name in enumerate(columns, start=1):
         if name.lower() in seen:
-            raise LoadError(path, [Problem(f"column #{number} ({name!r}) appears twice in the"
-                                           " header", line=1)])
+            repeated[number] = Problem(f"column #{number} ({name!r}) appears twice in the header",
+                                       line=1)
         seen.add(name.lower())
+    return repeated
+
+
+def refuse_repeated_columns(path: Path, header: list[str]) -> None:
+    repeated = repeated_columns(header)
+    if repeated:
+        raise LoadError(path, list(repeated.values()))
 
 
 def stage_json(connection: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
@@ -293,16 +303,16 @@ def sniff_dialect(sample: str) -> type[csv.Dialect]:
 
 def check_columns(path: Path, columns: list[str], kind: FileKind) -> None:
     problems = []
-    seen: set[str] = set()
-    # DuckDB names are case-insensitive: 'Platform' next to 'platform' is the same column, and
-    # 'Revenue' or 'LOAD_ID' would collide with the stored table's own columns.
+    repeated = repeated_columns(columns)
+    # Names are case-insensitive: 'Revenue' or 'LOAD_ID' would collide with the stored table's
+    # own columns.
     reserved = {c.lower() for c in schema.INTERNAL_COLUMNS}
     canonical = {c.lower(): c for c in kind.known_columns}
     for number, name in enumerate(columns, start=1):
         label = f"#{number} ({name!r})"
         folded = name.lower()
-        if folded in seen:
-            problems.append(Problem(f"column {label} appears twice in the header", line=1))
+        if number in repeated:
+            problems.append(repeated[number])
         elif not schema.IDENTIFIER.match(name):
             problems.append(
                 Problem(f"column {label} is not a plain name (letters, digits, _)", line=1)
@@ -313,9 +323,9 @@ def check_columns(path: Path, columns: list[str], kind: FileKind) -> None:
             problems.append(
                 Problem(f"column {label} must be written {canonical[folded]!r}", line=1)
             )
-        seen.add(folded)
+    present = {name.lower() for name in columns}
     for name in kind.required:
-        if name not in seen:
+        if name not in present:
             problems.append(Problem(f"required column {name!r} is missing from the header"))
     if problems:
         raise LoadError(path, problems)

@@ -23,8 +23,8 @@ from queries import schema, sql_files
 from queries.bigquery import BUILD_STATE, BigQueryBackend, translated_errors
 from queries.errors import UserError
 from queries.filters import SegmentFilter
-from queries.growth import user_periods_sql
-from queries.histories import activity_columns, activity_select_list, activity_sql
+from queries.growth import filterable_columns, user_periods_sql
+from queries.histories import activity_select_list, activity_sql
 from queries.periods import Grain, period_index, period_start
 from queries.query_spec import DAY_WINDOW
 
@@ -70,7 +70,7 @@ def build(backend: BigQueryBackend) -> BuildReport:
                         " keeps the user histories there")
     ensure_dataset(backend)
     version = backend.data_version()  # first: data arriving meanwhile makes the version newer
-    columns = activity_columns(backend)
+    columns = filterable_columns(backend)
     days = backend.run(sql_files.render("build_days", events=backend.relation(schema.EVENTS)), {})
     state = backend.build_state()
     previous = previous_days(backend) if reusable(state, backend, columns) else None
@@ -153,7 +153,7 @@ def write_grain(backend: BigQueryBackend, grain: Grain, since: dt.date | None) -
             "build_user_periods", events=backend.relation(schema.EVENTS),
             histories=f"`{histories}`",
             period_of_event_time=dialect.period_of_timestamp("event_time", grain))
-        columns = ", ".join(["user_id", "period", *map(dialect.quote, activity_columns(events))])
+        columns = ", ".join(["user_id", "period", *map(dialect.quote, filterable_columns(events))])
         activity_select = sql_files.render(
             "build_activity", columns=columns, activity=f"`{activity}`",
             event_columns=activity_select_list(events, grain),

@@ -5,19 +5,15 @@ with `python -m app build` (queries/bigquery_build.py)."""
 from __future__ import annotations
 
 from queries import schema
-from queries.filters import ACTIVITY_COLUMN
+from queries.growth import filterable_columns
 from queries.periods import Grain
 
 
-def activity_columns(backend) -> list[str]:
-    """What a segment filter selects activity by: the event type and every segment column."""
-    return [ACTIVITY_COLUMN, *schema.segment_columns(backend.event_columns())]
-
-
 def activity_select_list(backend, grain: Grain) -> str:
-    """The columns of the distinct user x period x event type x segment values, over events."""
+    """The columns of the distinct user x period x event type x segment values, over events:
+    what a segment filter selects activity by."""
     dialect = backend.dialect
-    columns = ", ".join(dialect.quote(column) for column in activity_columns(backend))
+    columns = ", ".join(dialect.quote(column) for column in filterable_columns(backend))
     return f"user_id, {dialect.period_of_timestamp('event_time', grain)} as period, {columns}"
 
 
